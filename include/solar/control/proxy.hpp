@@ -1,0 +1,44 @@
+// The OpenAI proxy: resolves the model, picks an instance, relays the request and its answer
+// (server-sent events chunk by chunk), retrying other instances when one cannot be reached.
+#pragma once
+
+#include <solar/control/net_types.hpp>
+#include <solar/control/balancer.hpp>
+#include <solar/control/config.hpp>
+#include <solar/control/endpoint.hpp>
+#include <solar/control/model_registry.hpp>
+#include <solar/core/router.hpp>
+#include <solar/core/upstream.hpp>
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+
+namespace solar::control {
+
+class openai_proxy {
+public:
+    openai_proxy(model_registry& registry, core::upstream_pool& pool, const control_config& config);
+
+    // Handles POST /v1/<endpoint>: answers errors in the OpenAI shape, or relays the upstream
+    // answer (returning nullopt once it wrote a streamed response itself).
+    asio::awaitable<core::handler_result> handle(core::request_context& ctx, endpoint ep);
+
+    const load_tracker& load() const { return load_; }
+
+private:
+    struct attempt_outcome;
+    asio::awaitable<attempt_outcome> try_instance(core::request_context& ctx,
+                                                  const instance_info& instance, endpoint ep,
+                                                  const std::string& body);
+
+    model_registry& registry_;
+    core::upstream_pool& pool_;
+    const control_config& config_;
+    load_tracker load_;
+    backoff_list backoff_;
+    std::atomic<std::uint64_t> round_robin_{0};
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace solar::control

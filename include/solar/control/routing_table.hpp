@@ -1,0 +1,53 @@
+// Immutable snapshot of every known instance, grouped by alias; rebuilt on each refresh.
+#pragma once
+
+#include <solar/control/endpoint.hpp>
+#include <solar/control/instance_info.hpp>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace solar::control {
+
+// One entry of GET /v1/models.
+struct model_summary {
+    std::string alias;
+    std::vector<endpoint> endpoints;      // union over the alias's instances, in enum order
+    std::size_t routable_instances = 0;   // instances that can take a request now
+    std::vector<std::string> host_names;  // hosts with a routable instance, sorted, unique
+};
+
+class routing_table {
+public:
+    // Keeps every instance, routable or not, so that a known alias with nothing running can
+    // be told apart from an unknown one. Instances keep their input order within an alias.
+    explicit routing_table(std::vector<instance_info> instances);
+
+    // All instances with exactly this alias, or nullptr when the alias is unknown.
+    // The pointer stays valid for the table's lifetime.
+    const std::vector<instance_info>* find_alias(std::string_view alias) const;
+
+    // Every known alias, sorted.
+    std::vector<std::string> aliases() const;
+
+    // One summary per alias with at least one routable instance, sorted by alias.
+    std::vector<model_summary> model_summaries() const;
+
+    // The aliases starting with `prefix` (including an exact match), sorted.
+    std::vector<std::string_view> aliases_with_prefix(std::string_view prefix) const;
+
+    std::size_t instance_count() const { return instance_count_; }
+
+private:
+    // Ordered so that aliases() is sorted and prefix lookups are a range scan.
+    std::map<std::string, std::vector<instance_info>, std::less<>> by_alias_;
+    std::size_t instance_count_ = 0;
+};
+
+// What the alias's instances serve, routable or not, in enum order.
+std::vector<endpoint> served_endpoints(const std::vector<instance_info>& instances);
+
+}  // namespace solar::control

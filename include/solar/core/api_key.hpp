@@ -1,0 +1,34 @@
+// API keys: constant-time comparison, generation, and the key file kept in the data directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace solar::core {
+
+// True when a and b are equal. The time taken depends neither on where they first differ nor
+// on whether their lengths match (both are hashed to SHA-256 first, then compared with
+// CRYPTO_memcmp), so a caller cannot learn the configured key or its length by timing.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+// A new key: "solar-" followed by 64 lowercase hex digits from 32 random bytes.
+// Throws std::runtime_error when no randomness is available.
+std::string generate_api_key();
+
+// Where the key in use came from.
+struct key_source {
+    std::string key;
+    std::filesystem::path file;
+    bool generated = false;             // created by this call rather than read
+    bool insecure_permissions = false;  // the existing file is readable or writable by others
+};
+
+// Reads data_dir/file_name (surrounding whitespace trimmed) when it exists; otherwise generates
+// a key and writes it atomically with mode 0600. data_dir must exist. Throws std::system_error
+// when the file cannot be read or written, std::runtime_error when an existing file is empty.
+key_source load_or_create_key_file(
+    const std::filesystem::path& data_dir, std::string_view file_name
+);
+
+}  // namespace solar::core

@@ -1,0 +1,55 @@
+// Tracks open connections so a graceful shutdown can close idle ones and wait for busy ones.
+#pragma once
+
+#include <solar/core/http_types.hpp>
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+
+namespace solar::core {
+
+// One connection's shutdown-relevant state; owned by the registry, used by its session.
+class connection_slot : public std::enable_shared_from_this<connection_slot> {
+public:
+    enum class phase { idle, busy, long_lived };
+
+    explicit connection_slot(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+    // The session is waiting for a request (closable at once) or serving one (let it finish).
+    void set_phase(phase p) { phase_.store(p); }
+    phase current_phase() const { return phase_.load(); }
+
+    // How to close this connection from outside; runs on the connection's executor.
+    void set_closer(std::function<void()> closer);
+    // Closes the connection; unless forced, only when it is not serving a request by then.
+    void close(bool force);
+
+private:
+    asio::any_io_executor executor_;
+    std::atomic<phase> phase_{phase::idle};
+    std::mutex mutex_;
+    std::function<void()> closer_;
+};
+
+class connection_registry {
+public:
+    using handle = std::list<std::shared_ptr<connection_slot>>::iterator;
+
+    handle add(std::shared_ptr<connection_slot> slot);
+    void remove(handle h);
+    std::size_t size() const;
+
+    // Closes connections that are idle or long-lived (WebSockets); busy ones are left to finish.
+    void close_idle();
+    // Closes everything (end of the grace period).
+    void close_all();
+
+private:
+    mutable std::mutex mutex_;
+    std::list<std::shared_ptr<connection_slot>> slots_;
+};
+
+}  // namespace solar::core

@@ -1,0 +1,71 @@
+// Grouping of instances by alias and the per-alias summaries behind GET /v1/models.
+#include <solar/control/routing_table.hpp>
+
+#include <algorithm>
+
+namespace solar::control {
+
+routing_table::routing_table(std::vector<instance_info> instances)
+    : instance_count_(instances.size()) {
+    for (auto& instance : instances) {
+        auto& group = by_alias_[instance.alias];
+        group.push_back(std::move(instance));
+    }
+}
+
+const std::vector<instance_info>* routing_table::find_alias(std::string_view alias) const {
+    auto it = by_alias_.find(alias);
+    return it == by_alias_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> routing_table::aliases() const {
+    std::vector<std::string> out;
+    out.reserve(by_alias_.size());
+    for (const auto& [alias, instances] : by_alias_) out.push_back(alias);
+    return out;
+}
+
+std::vector<std::string_view> routing_table::aliases_with_prefix(std::string_view prefix) const {
+    std::vector<std::string_view> out;
+    for (auto it = by_alias_.lower_bound(prefix);
+         it != by_alias_.end() && std::string_view(it->first).starts_with(prefix);
+         ++it) {
+        out.push_back(it->first);
+    }
+    return out;
+}
+
+std::vector<model_summary> routing_table::model_summaries() const {
+    std::vector<model_summary> out;
+    for (const auto& [alias, instances] : by_alias_) {
+        model_summary summary;
+        for (const auto& instance : instances) {
+            if (!instance.routable()) continue;
+            ++summary.routable_instances;
+            summary.host_names.push_back(instance.host_name);
+        }
+        if (summary.routable_instances == 0) continue;
+        summary.alias = alias;
+        summary.endpoints = served_endpoints(instances);
+        std::sort(summary.host_names.begin(), summary.host_names.end());
+        summary.host_names.erase(
+            std::unique(summary.host_names.begin(), summary.host_names.end()),
+            summary.host_names.end()
+        );
+        out.push_back(std::move(summary));
+    }
+    return out;
+}
+
+std::vector<endpoint> served_endpoints(const std::vector<instance_info>& instances) {
+    std::vector<endpoint> out;
+    for (auto ep : all_endpoints) {
+        bool served = std::any_of(instances.begin(), instances.end(), [ep](const auto& instance) {
+            return instance.serves(ep);
+        });
+        if (served) out.push_back(ep);
+    }
+    return out;
+}
+
+}  // namespace solar::control

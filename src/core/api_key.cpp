@@ -1,0 +1,91 @@
+// Constant-time key comparison, key generation and the 0600 key file.
+#include <solar/core/api_key.hpp>
+#include <solar/core/atomic_file.hpp>
+#include <solar/core/random.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <system_error>
+
+namespace solar::core {
+
+namespace {
+
+using digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
+
+digest sha256(std::string_view text) {
+    digest out{};
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
+    return out;
+}
+
+std::string_view trim(std::string_view text) {
+    constexpr std::string_view whitespace = " \t\r\n\f\v";
+    auto first = text.find_first_not_of(whitespace);
+    if (first == std::string_view::npos) return {};
+    auto last = text.find_last_not_of(whitespace);
+    return text.substr(first, last - first + 1);
+}
+
+std::string read_whole_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw std::system_error(errno, std::generic_category(), "cannot read " + file.string());
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (in.bad()) {
+        throw std::system_error(errno, std::generic_category(), "cannot read " + file.string());
+    }
+    return content.str();
+}
+
+}  // namespace
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+    // Hashing gives both sides the same length, so no early return on a length mismatch can
+    // reveal the key's length; equal digests mean equal inputs short of a SHA-256 collision.
+    auto da = sha256(a);
+    auto db = sha256(b);
+    return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+std::string generate_api_key() {
+    std::array<unsigned char, 32> bytes{};
+    random_bytes(bytes);
+    return "solar-" + to_hex(bytes);
+}
+
+key_source load_or_create_key_file(
+    const std::filesystem::path& data_dir, std::string_view file_name
+) {
+    key_source out;
+    out.file = data_dir / std::filesystem::path(file_name);
+
+    struct stat info {};
+    if (::stat(out.file.c_str(), &info) == 0) {
+        out.key = std::string(trim(read_whole_file(out.file)));
+        if (out.key.empty()) {
+            // Never fall back to an open gateway or silently replace what someone wrote.
+            throw std::runtime_error(out.file.string() + " is empty; delete it or put a key in it");
+        }
+        out.insecure_permissions = (info.st_mode & (S_IRWXG | S_IRWXO)) != 0;
+        return out;
+    }
+    if (errno != ENOENT) {
+        throw std::system_error(errno, std::generic_category(), "cannot stat " + out.file.string());
+    }
+
+    out.key = generate_api_key();
+    write_file_atomically(out.file, out.key + "\n", S_IRUSR | S_IWUSR);
+    out.generated = true;
+    return out;
+}
+
+}  // namespace solar::core

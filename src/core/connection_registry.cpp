@@ -1,0 +1,53 @@
+// Connection bookkeeping for graceful shutdown.
+#include <solar/core/connection_registry.hpp>
+
+#include <boost/asio/post.hpp>
+
+namespace solar::core {
+
+void connection_slot::set_closer(std::function<void()> closer) {
+    std::lock_guard lock(mutex_);
+    closer_ = std::move(closer);
+}
+
+void connection_slot::close(bool force) {
+    // Sockets are not thread-safe: close on the connection's own strand, deciding there.
+    asio::post(executor_, [self = shared_from_this(), force] {
+        std::function<void()> closer;
+        {
+            std::lock_guard lock(self->mutex_);
+            closer = self->closer_;
+        }
+        if (closer && (force || self->current_phase() != phase::busy)) closer();
+    });
+}
+
+connection_registry::handle connection_registry::add(std::shared_ptr<connection_slot> slot) {
+    std::lock_guard lock(mutex_);
+    slots_.push_front(std::move(slot));
+    return slots_.begin();
+}
+
+void connection_registry::remove(handle h) {
+    std::lock_guard lock(mutex_);
+    slots_.erase(h);
+}
+
+std::size_t connection_registry::size() const {
+    std::lock_guard lock(mutex_);
+    return slots_.size();
+}
+
+void connection_registry::close_idle() {
+    std::lock_guard lock(mutex_);
+    for (auto& slot : slots_) {
+        slot->close(false);
+    }
+}
+
+void connection_registry::close_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& slot : slots_) slot->close(true);
+}
+
+}  // namespace solar::core

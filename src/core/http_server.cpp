@@ -1,0 +1,300 @@
+// Accept loop and per-connection session coroutine (Beast server-flex-awaitable style).
+#include <solar/core/auth.hpp>
+#include <solar/core/http_server.hpp>
+#include <solar/core/json_error.hpp>
+#include <solar/core/logging.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <openssl/rand.h>
+
+namespace solar::core {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes * 2);
+    for (unsigned char c : raw) {
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 15]);
+    }
+    return out;
+}
+
+bool is_safe_request_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                  c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool is_quiet_close(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+           ec == beast::error::timeout || ec == asio::error::connection_reset ||
+           ec == asio::error::eof || ec == asio::error::bad_descriptor;
+}
+
+response plain_error(const api_error& error, unsigned version) {
+    response res{error.status, version};
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(false);
+    res.body() = error_body(error);
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace
+
+std::string request_id_for(const request& req) {
+    if (auto it = req.find("x-request-id"); it != req.end() && is_safe_request_id(it->value())) {
+        return std::string(it->value());
+    }
+    return random_hex(16);
+}
+
+http_server::http_server(asio::io_context& ioc, server_options options, const router& routes,
+                         std::string api_key)
+    : ioc_(ioc),
+      options_(std::move(options)),
+      routes_(routes),
+      api_key_(std::move(api_key)),
+      acceptor_(asio::make_strand(ioc)),
+      log_(component_logger("http")),
+      access_log_(component_logger("access")) {}
+
+tcp::endpoint http_server::listen() {
+    auto address = asio::ip::make_address(options_.address);
+    tcp::endpoint endpoint{address, options_.port};
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    return acceptor_.local_endpoint();
+}
+
+void http_server::start() {
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(), [log = log_](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log->error("accept loop ended: {}", ex.what());
+        }
+    });
+}
+
+asio::awaitable<void> http_server::accept_loop() {
+    asio::steady_timer pause{acceptor_.get_executor()};
+    while (!stopping_) {
+        auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
+        if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            // Out of descriptors and similar: back off instead of spinning.
+            log_->warn("accept failed: {}", ec.message());
+            pause.expires_after(std::chrono::milliseconds(50));
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, session(std::move(socket)), [log = log_](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log->error("session ended by exception: {}", ex.what());
+            }
+        });
+    }
+}
+
+asio::awaitable<void> http_server::session(tcp::socket socket) {
+    beast::tcp_stream stream{std::move(socket)};
+    beast::flat_buffer buffer;
+    auto slot = std::make_shared<connection_slot>(stream.get_executor());
+    slot->set_closer([&stream] {
+        beast::error_code ec;
+        stream.socket().close(ec);
+    });
+    auto handle = connections_.add(slot);
+    bool released = false;
+
+    while (!stopping_) {
+        slot->set_phase(connection_slot::phase::idle);
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(options_.max_body_bytes);
+        parser.header_limit(64 * 1024);
+        stream.expires_after(options_.keep_alive_timeout);
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        if (ec) {
+            if (!is_quiet_close(ec) && ec != http::error::partial_message) {
+                auto error = bad_request("Malformed HTTP request: " + ec.message());
+                stream.expires_after(options_.write_timeout);
+                co_await http::async_write(stream, plain_error(error, 11), use_tuple);
+            }
+            break;
+        }
+        slot->set_phase(connection_slot::phase::busy);
+        auto& header = parser.get();
+        if (auto it = header.find(http::field::expect);
+            it != header.end() && beast::iequals(it->value(), "100-continue")) {
+            // curl waits a second for this before sending bodies over 1 KiB.
+            http::response<http::empty_body> go_on{http::status::continue_, header.version()};
+            stream.expires_after(options_.write_timeout);
+            auto [wec, wn] = co_await http::async_write(stream, go_on, use_tuple);
+            if (wec) break;
+        }
+        stream.expires_after(options_.read_timeout);
+        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (ec) {
+            if (ec == http::error::body_limit) {
+                auto error = payload_too_large(
+                    "Request body exceeds the limit of " +
+                    std::to_string(options_.max_body_bytes) + " bytes"
+                );
+                stream.expires_after(options_.write_timeout);
+                co_await http::async_write(stream, plain_error(error, header.version()), use_tuple);
+            }
+            break;
+        }
+        request req = parser.release();
+        bool keep = co_await serve_one(req, stream, buffer, *slot);
+        if (slot->current_phase() == connection_slot::phase::long_lived) {
+            released = true;  // a WebSocket took the stream and has finished with it
+            break;
+        }
+        if (!keep) break;
+    }
+
+    slot->set_closer({});
+    if (!released) {
+        beast::error_code ec;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream.socket().close(ec);
+    }
+    connections_.remove(handle);
+}
+
+asio::awaitable<bool> http_server::serve_one(request& req, beast::tcp_stream& stream,
+                                             beast::flat_buffer& buffer, connection_slot& slot) {
+    std::string_view target = req.target();
+    auto question = target.find('?');
+    request_context ctx{
+        req,
+        stream,
+        buffer,
+        slot,
+        {},
+        request_id_for(req),
+        std::string(target.substr(0, question)),
+        question == std::string_view::npos ? std::string{} : std::string(target.substr(question + 1)),
+        std::chrono::steady_clock::now(),
+        {},
+        std::nullopt,
+        false,
+        false};
+
+    handler_result result;
+    auto match = routes_.match(req.method(), ctx.path);
+    if (!match.matched) {
+        if (match.path_known) {
+            result = error_response(
+                method_not_allowed("Method " + std::string(req.method_string()) +
+                                   " is not allowed on " + ctx.path),
+                req
+            );
+            std::string allow;
+            for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+            result->set(http::field::allow, allow);
+        } else {
+            result = error_response(not_found("No route for " + ctx.path), req);
+        }
+    } else {
+        ctx.params = std::move(match.params);
+        const auto& options = match.matched->options;
+        std::optional<std::string> query_key;
+        if (options.allow_query_key) query_key = ctx.query_param("api_key");
+        if (!options.public_access && !key_matches(presented_key(req, query_key), api_key_)) {
+            result = error_response(unauthorized(), req);
+        } else {
+            try {
+                result = co_await match.matched->run(ctx);
+            } catch (const std::exception& e) {
+                log_->error("request {} {} {} failed: {}", ctx.request_id,
+                            std::string(req.method_string()), ctx.path, e.what());
+                if (ctx.written_status || ctx.stream_released) {
+                    ctx.close_connection = true;
+                } else {
+                    result = error_response(internal_error(), req);
+                }
+            }
+        }
+    }
+
+    bool keep_alive = false;
+    unsigned status = 0;
+    if (result) {
+        result->set("x-request-id", ctx.request_id);
+        status = result->result_int();
+        keep_alive = result->keep_alive() && !stopping_;
+        result->keep_alive(keep_alive);
+        stream.expires_after(options_.write_timeout);
+        auto [ec, n] = co_await http::async_write(stream, *result, use_tuple);
+        if (ec) keep_alive = false;
+    } else {
+        status = ctx.written_status.value_or(101);
+        keep_alive = !ctx.close_connection && !ctx.stream_released;
+        if (ctx.stream_released) slot.set_phase(connection_slot::phase::long_lived);
+    }
+
+    auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             ctx.started);
+    access_log_->info("{} {} {} model={} upstream={} status={} {:.2f}ms", ctx.request_id,
+                      std::string(req.method_string()), ctx.path,
+                      ctx.note.model.empty() ? "-" : ctx.note.model,
+                      ctx.note.upstream.empty() ? "-" : ctx.note.upstream, status, elapsed.count());
+    co_return keep_alive;
+}
+
+asio::awaitable<void> http_server::shutdown(std::chrono::milliseconds grace) {
+    stopping_ = true;
+    co_await asio::post(acceptor_.get_executor(), asio::use_awaitable);
+    beast::error_code ec;
+    acceptor_.close(ec);
+
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer{executor};
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (connections_.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+        connections_.close_idle();
+        timer.expires_after(std::chrono::milliseconds(25));
+        co_await timer.async_wait(use_tuple);
+    }
+    if (connections_.size() > 0) {
+        log_->warn("grace period over, closing {} connection(s)", connections_.size());
+        connections_.close_all();
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (connections_.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(std::chrono::milliseconds(10));
+            co_await timer.async_wait(use_tuple);
+        }
+    }
+}
+
+}  // namespace solar::core

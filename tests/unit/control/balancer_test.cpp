@@ -1,0 +1,377 @@
+// Unit tests for load tracking, the instance choice and failure back-off.
+#include <solar/control/balancer.hpp>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+namespace solar::control {
+namespace {
+
+using namespace std::chrono_literals;
+
+instance_info make_instance(std::string id, std::string host, double parameter_count = 1e9) {
+    instance_info i;
+    i.instance_id = std::move(id);
+    i.host_id = std::move(host);
+    i.host_name = "host " + i.host_id;
+    i.alias = "m";
+    i.status = "running";
+    i.port = 3500;
+    i.base_url = "http://10.0.0.1:3500";
+    i.endpoints = {endpoint::chat_completions};
+    i.parameter_count = parameter_count;
+    return i;
+}
+
+std::vector<const instance_info*> pointers(const std::vector<instance_info>& instances) {
+    std::vector<const instance_info*> out;
+    for (const auto& i : instances) out.push_back(&i);
+    return out;
+}
+
+// The instance ids pick() returns over `n` calls, without taking any load in between.
+std::vector<std::string> pick_sequence(
+    const std::vector<const instance_info*>& candidates,
+    const load_tracker& load,
+    std::atomic<std::uint64_t>& rr,
+    int n
+) {
+    std::vector<std::string> ids;
+    for (int k = 0; k < n; ++k) {
+        const auto* chosen = pick(candidates, load, rr);
+        ids.push_back(chosen ? chosen->instance_id : "<none>");
+    }
+    return ids;
+}
+
+TEST(load_tracker, starts_empty) {
+    load_tracker load;
+    EXPECT_EQ(load.load_of("h1").in_flight, 0);
+    EXPECT_EQ(load.load_of("h1").parameter_load, 0);
+    EXPECT_EQ(load.instance_in_flight("i1"), 0);
+}
+
+TEST(load_tracker, acquire_adds_and_lease_release_restores) {
+    load_tracker load;
+    auto a = make_instance("a", "h1", 8e9);
+    auto b = make_instance("b", "h1", 0.5e9);
+    {
+        auto lease_a = load.acquire(a);
+        EXPECT_TRUE(lease_a.active());
+        EXPECT_EQ(load.load_of("h1").in_flight, 1);
+        EXPECT_EQ(load.load_of("h1").parameter_load, 8e9);
+        {
+            auto lease_b = load.acquire(b);
+            auto lease_a2 = load.acquire(a);
+            EXPECT_EQ(load.load_of("h1").in_flight, 3);
+            EXPECT_EQ(load.load_of("h1").parameter_load, 16.5e9);
+            EXPECT_EQ(load.instance_in_flight("a"), 2);
+            EXPECT_EQ(load.instance_in_flight("b"), 1);
+        }
+        EXPECT_EQ(load.load_of("h1").in_flight, 1);
+        EXPECT_EQ(load.load_of("h1").parameter_load, 8e9);
+        EXPECT_EQ(load.instance_in_flight("a"), 1);
+        EXPECT_EQ(load.instance_in_flight("b"), 0);
+    }
+    EXPECT_EQ(load.load_of("h1").in_flight, 0);
+    EXPECT_EQ(load.load_of("h1").parameter_load, 0);
+    EXPECT_EQ(load.instance_in_flight("a"), 0);
+}
+
+TEST(load_tracker, hosts_are_counted_separately) {
+    load_tracker load;
+    auto a = make_instance("a", "h1", 2e9);
+    auto b = make_instance("b", "h2", 3e9);
+    auto lease_a = load.acquire(a);
+    auto lease_b = load.acquire(b);
+    EXPECT_EQ(load.load_of("h1").parameter_load, 2e9);
+    EXPECT_EQ(load.load_of("h2").parameter_load, 3e9);
+}
+
+TEST(load_tracker, moved_lease_releases_exactly_once) {
+    load_tracker load;
+    auto a = make_instance("a", "h1", 4e9);
+    {
+        auto first = load.acquire(a);
+        load_tracker::lease second(std::move(first));
+        EXPECT_FALSE(first.active());
+        EXPECT_TRUE(second.active());
+        load_tracker::lease third;
+        third = std::move(second);
+        EXPECT_EQ(load.load_of("h1").in_flight, 1);
+        EXPECT_EQ(load.instance_in_flight("a"), 1);
+    }
+    EXPECT_EQ(load.load_of("h1").in_flight, 0);
+    EXPECT_EQ(load.instance_in_flight("a"), 0);
+}
+
+TEST(load_tracker, move_assignment_releases_the_overwritten_lease) {
+    load_tracker load;
+    auto a = make_instance("a", "h1", 1e9);
+    auto b = make_instance("b", "h2", 1e9);
+    auto lease = load.acquire(a);
+    lease = load.acquire(b);
+    EXPECT_EQ(load.load_of("h1").in_flight, 0);
+    EXPECT_EQ(load.load_of("h2").in_flight, 1);
+}
+
+TEST(load_tracker, explicit_release_is_idempotent) {
+    load_tracker load;
+    auto a = make_instance("a", "h1", 1e9);
+    auto other = load.acquire(a);
+    {
+        auto lease = load.acquire(a);
+        lease.release();
+        lease.release();
+        EXPECT_FALSE(lease.active());
+        EXPECT_EQ(load.load_of("h1").in_flight, 1);
+    }
+    EXPECT_EQ(load.load_of("h1").in_flight, 1);
+    EXPECT_EQ(load.instance_in_flight("a"), 1);
+}
+
+TEST(load_tracker, idle_host_load_is_exactly_zero) {
+    load_tracker load;
+    auto odd = make_instance("a", "h1", 0.1);
+    auto other = make_instance("b", "h1", 0.2);
+    {
+        auto l1 = load.acquire(odd);
+        auto l2 = load.acquire(other);
+    }
+    EXPECT_EQ(load.load_of("h1").parameter_load, 0.0);
+}
+
+TEST(load_tracker, loads_of_reads_each_candidates_host) {
+    load_tracker load;
+    std::vector<instance_info> instances{make_instance("a", "h1", 2e9), make_instance("b", "h2")};
+    auto lease = load.acquire(instances[0]);
+    auto candidates = pointers(instances);
+    std::vector<load_tracker::host_load> out(2);
+    load.loads_of(candidates, out);
+    EXPECT_EQ(out[0].in_flight, 1);
+    EXPECT_EQ(out[0].parameter_load, 2e9);
+    EXPECT_EQ(out[1].in_flight, 0);
+}
+
+TEST(balancer, empty_candidates_give_nullptr) {
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(pick({}, load, rr), nullptr);
+}
+
+TEST(balancer, round_robin_breaks_ties_in_candidate_order) {
+    std::vector<instance_info> instances{
+        make_instance("a", "h1"), make_instance("b", "h2"), make_instance("c", "h3")};
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick_sequence(pointers(instances), load, rr, 7),
+        (std::vector<std::string>{"a", "b", "c", "a", "b", "c", "a"})
+    );
+    EXPECT_EQ(rr.load(), 7u);
+}
+
+TEST(balancer, round_robin_index_is_counter_modulo_ties) {
+    std::vector<instance_info> instances{make_instance("a", "h1"), make_instance("b", "h2")};
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{5};
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "b");  // 5 % 2 == 1
+}
+
+TEST(balancer, prefers_instances_on_free_hosts) {
+    std::vector<instance_info> instances{
+        make_instance("busy-small", "h1", 1e9),
+        make_instance("free-big", "h2", 70e9),
+        make_instance("busy-too", "h3", 1e9),
+    };
+    load_tracker load;
+    auto l1 = load.acquire(instances[0]);
+    auto l3 = load.acquire(instances[2]);
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick_sequence(pointers(instances), load, rr, 3),
+        (std::vector<std::string>{"free-big", "free-big", "free-big"})
+    );
+}
+
+TEST(balancer, a_busy_host_is_busy_for_all_its_instances) {
+    std::vector<instance_info> instances{
+        make_instance("a1", "h1"), make_instance("a2", "h1"), make_instance("b1", "h2")};
+    load_tracker load;
+    auto lease = load.acquire(instances[0]);  // h1 now busy, a2 included
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick_sequence(pointers(instances), load, rr, 2), (std::vector<std::string>{"b1", "b1"})
+    );
+}
+
+TEST(balancer, free_hosts_round_robin_among_themselves) {
+    std::vector<instance_info> instances{
+        make_instance("a", "h1"), make_instance("b", "h2"), make_instance("c", "h3")};
+    load_tracker load;
+    auto lease = load.acquire(instances[1]);
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick_sequence(pointers(instances), load, rr, 4),
+        (std::vector<std::string>{"a", "c", "a", "c"})
+    );
+}
+
+TEST(balancer, otherwise_lowest_parameter_load_wins) {
+    std::vector<instance_info> instances{
+        make_instance("on-heavy", "h1", 70e9),
+        make_instance("on-light", "h2", 8e9),
+    };
+    load_tracker load;
+    auto heavy = load.acquire(instances[0]);
+    auto light1 = load.acquire(instances[1]);
+    auto light2 = load.acquire(instances[1]);  // two requests, 16e9, still below 70e9
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick_sequence(pointers(instances), load, rr, 2),
+        (std::vector<std::string>{"on-light", "on-light"})
+    );
+}
+
+TEST(balancer, load_counts_every_model_a_host_serves) {
+    // h1 runs the candidate "m" and an unrelated big model; its load includes both.
+    std::vector<instance_info> instances{
+        make_instance("m-h1", "h1", 1e9), make_instance("m-h2", "h2", 1e9)};
+    auto big_on_h1 = make_instance("big", "h1", 30e9);
+    auto mid_on_h2 = make_instance("mid", "h2", 10e9);
+    load_tracker load;
+    auto l1 = load.acquire(big_on_h1);
+    auto l2 = load.acquire(mid_on_h2);
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "m-h2");
+}
+
+TEST(balancer, equal_loads_round_robin) {
+    std::vector<instance_info> instances{
+        make_instance("a", "h1", 5e9),
+        make_instance("b", "h2", 5e9),
+        make_instance("c", "h3", 9e9)};
+    load_tracker load;
+    auto la = load.acquire(instances[0]);
+    auto lb = load.acquire(instances[1]);
+    auto lc = load.acquire(instances[2]);
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick_sequence(pointers(instances), load, rr, 4),
+        (std::vector<std::string>{"a", "b", "a", "b"})
+    );
+}
+
+TEST(balancer, released_load_makes_a_host_preferred_again) {
+    std::vector<instance_info> instances{make_instance("a", "h1"), make_instance("b", "h2")};
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{0};
+    auto lease_b = load.acquire(instances[1]);
+    {
+        auto lease_a = load.acquire(instances[0]);
+        auto lease_a2 = load.acquire(instances[0]);  // h1 heavier than h2
+        EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "b");
+    }
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "a");  // h1 free again
+}
+
+TEST(balancer, skip_excludes_candidates) {
+    std::vector<instance_info> instances{
+        make_instance("a", "h1"), make_instance("b", "h2"), make_instance("c", "h3")};
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{0};
+    auto skip_b = [](const instance_info& i) { return i.instance_id == "b"; };
+    std::vector<std::string> ids;
+    for (int k = 0; k < 4; ++k)
+        ids.push_back(pick(pointers(instances), load, rr, skip_b)->instance_id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"a", "c", "a", "c"}));
+}
+
+TEST(balancer, skip_applies_before_load_preference) {
+    std::vector<instance_info> instances{make_instance("free", "h1"), make_instance("busy", "h2")};
+    load_tracker load;
+    auto lease = load.acquire(instances[1]);
+    std::atomic<std::uint64_t> rr{0};
+    auto skip_free = [](const instance_info& i) { return i.instance_id == "free"; };
+    EXPECT_EQ(pick(pointers(instances), load, rr, skip_free)->instance_id, "busy");
+}
+
+TEST(balancer, everything_skipped_gives_nullptr) {
+    std::vector<instance_info> instances{make_instance("a", "h1"), make_instance("b", "h2")};
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(
+        pick(pointers(instances), load, rr, [](const instance_info&) { return true; }), nullptr
+    );
+}
+
+TEST(balancer, many_candidates_beyond_the_inline_buffer) {
+    std::vector<instance_info> instances;
+    for (int k = 0; k < 100; ++k)
+        instances.push_back(make_instance("i" + std::to_string(k), "h" + std::to_string(k)));
+    load_tracker load;
+    std::vector<load_tracker::lease> leases;
+    for (int k = 0; k < 99; ++k) leases.push_back(load.acquire(instances[k]));
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "i99");
+}
+
+TEST(backoff_list, unknown_instance_is_not_in_backoff) {
+    backoff_list backoff;
+    EXPECT_FALSE(backoff.in_backoff("a", std::chrono::steady_clock::time_point{}));
+}
+
+TEST(backoff_list, backoff_lasts_exactly_its_duration) {
+    backoff_list backoff;
+    std::chrono::steady_clock::time_point t0{std::chrono::seconds(100)};
+    backoff.mark_failed("a", t0, 5000ms);
+    EXPECT_TRUE(backoff.in_backoff("a", t0));
+    EXPECT_TRUE(backoff.in_backoff("a", t0 + 4999ms));
+    EXPECT_FALSE(backoff.in_backoff("a", t0 + 5000ms));
+    EXPECT_FALSE(backoff.in_backoff("a", t0 + 1h));
+    EXPECT_FALSE(backoff.in_backoff("b", t0));
+}
+
+TEST(backoff_list, a_new_failure_extends_but_never_shortens) {
+    backoff_list backoff;
+    std::chrono::steady_clock::time_point t0{std::chrono::seconds(100)};
+    backoff.mark_failed("a", t0, 5000ms);
+    backoff.mark_failed("a", t0 + 3000ms, 5000ms);
+    EXPECT_TRUE(backoff.in_backoff("a", t0 + 7000ms));
+    backoff.mark_failed("a", t0 + 7000ms, 100ms);
+    EXPECT_TRUE(backoff.in_backoff("a", t0 + 7500ms));
+    EXPECT_FALSE(backoff.in_backoff("a", t0 + 8000ms));
+}
+
+TEST(backoff_list, expired_entries_do_not_affect_later_failures) {
+    backoff_list backoff;
+    std::chrono::steady_clock::time_point t0{std::chrono::seconds(100)};
+    backoff.mark_failed("a", t0, 1000ms);
+    backoff.mark_failed("b", t0 + 2000ms, 1000ms);  // prunes "a"
+    EXPECT_FALSE(backoff.in_backoff("a", t0 + 2000ms));
+    EXPECT_TRUE(backoff.in_backoff("b", t0 + 2000ms));
+    backoff.mark_failed("a", t0 + 2500ms, 1000ms);
+    EXPECT_TRUE(backoff.in_backoff("a", t0 + 3000ms));
+}
+
+TEST(backoff_list, drives_skip_in_pick) {
+    std::vector<instance_info> instances{make_instance("a", "h1"), make_instance("b", "h2")};
+    load_tracker load;
+    backoff_list backoff;
+    std::atomic<std::uint64_t> rr{0};
+    std::chrono::steady_clock::time_point now{std::chrono::seconds(10)};
+    backoff.mark_failed("a", now, 5000ms);
+    auto skip = [&](const instance_info& i) { return backoff.in_backoff(i.instance_id, now); };
+    EXPECT_EQ(pick(pointers(instances), load, rr, skip)->instance_id, "b");
+    EXPECT_EQ(pick(pointers(instances), load, rr, skip)->instance_id, "b");
+    now += 5000ms;
+    std::vector<std::string> ids;
+    for (int k = 0; k < 2; ++k)
+        ids.push_back(pick(pointers(instances), load, rr, skip)->instance_id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));  // rr is 2, then 3
+}
+
+}  // namespace
+}  // namespace solar::control
