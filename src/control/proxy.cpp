@@ -66,6 +66,33 @@ asio::awaitable<void> watch_client(core::request_context& ctx) {
     co_await forever.async_wait(use_tuple);
 }
 
+// Hop-by-hop and framing headers belong to one connection and are never relayed (RFC 9110 7.6.1).
+bool is_hop_by_hop(http::field name, std::string_view text) {
+    switch (name) {
+        case http::field::connection:
+        case http::field::keep_alive:
+        case http::field::proxy_authenticate:
+        case http::field::proxy_authorization:
+        case http::field::te:
+        case http::field::trailer:
+        case http::field::transfer_encoding:
+        case http::field::upgrade:
+        case http::field::content_length:
+            return true;
+        default:
+            return beast::iequals(text, "x-request-id");
+    }
+}
+
+// Copies the instance's end-to-end response headers (rate limits, tracing, ...) to the client.
+template <typename Fields>
+void copy_end_to_end_headers(const http::fields& from, Fields& to) {
+    for (const auto& field : from) {
+        if (is_hop_by_hop(field.name(), field.name_string())) continue;
+        to.set(field.name_string(), field.value());
+    }
+}
+
 }  // namespace
 
 struct openai_proxy::attempt_outcome {
@@ -205,6 +232,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
 
         if (!streamed) {
             core::response res{status, req.version()};
+            copy_end_to_end_headers(head.base(), res.base());
             res.set(http::field::content_type, content_type.empty() ? "application/json" : content_type);
             res.keep_alive(req.keep_alive());
             while (!parser.is_done()) {
@@ -229,6 +257,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
 
         // Server-sent events: forward each piece the moment it arrives, never to the end.
         http::response<http::empty_body> out{status, req.version()};
+        copy_end_to_end_headers(head.base(), out.base());
         out.set(http::field::content_type, content_type.empty() ? "text/event-stream" : content_type);
         out.set(http::field::cache_control, "no-cache");
         out.set("x-accel-buffering", "no");
