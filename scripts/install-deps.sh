@@ -9,7 +9,7 @@ packages=(
     nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
     libsqlite3-dev libssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    curl ca-certificates procps
+    curl ca-certificates procps openssl sqlite3
 )
 
 missing=()

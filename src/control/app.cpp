@@ -16,7 +16,8 @@ namespace solar::control {
 
 int run_control(const control_config& config) {
     auto log = core::component_logger("control");
-    std::size_t threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::size_t threads =
+        config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 
     asio::io_context ioc{static_cast<int>(threads)};
     asio::thread_pool db_pool{1};
@@ -34,20 +35,31 @@ int run_control(const control_config& config) {
     refresher refresh{ioc, db_pool, *store, pool, registry, config};
     openai_proxy proxy{registry, pool, config};
     log_fanin logs{ioc, pool};
-    control_services services{config, db_pool, *store, pool, registry, refresh, proxy, logs,
-                              std::chrono::system_clock::now()};
-    refresh.set_listener([&logs](const std::vector<instance_info>& instances,
-                                 const std::vector<host_record>& hosts) {
-        logs.update_instances(instances, hosts);
-    });
+    control_services services{
+        config,
+        db_pool,
+        *store,
+        pool,
+        registry,
+        refresh,
+        proxy,
+        logs,
+        std::chrono::system_clock::now()};
+    refresh.set_listener([&logs](
+                             const std::vector<instance_info>& instances,
+                             const std::vector<host_record>& hosts
+                         ) { logs.update_instances(instances, hosts); });
 
     core::router routes;
     add_health_routes(routes, services);
     add_host_routes(routes, services);
     add_openai_routes(routes, services);
-    routes.add(http::verb::get, "/ws/logs",
-               [&logs](core::request_context& ctx) { return logs.handle_ws(ctx); },
-               core::route_options{.allow_query_key = true});
+    routes.add(
+        http::verb::get,
+        "/ws/logs",
+        [&logs](core::request_context& ctx) { return logs.handle_ws(ctx); },
+        core::route_options{.allow_query_key = true}
+    );
 
     core::server_options server_options;
     server_options.address = config.host;
@@ -56,7 +68,9 @@ int run_control(const control_config& config) {
     core::http_server server{ioc, server_options, routes, config.api_key};
     try {
         auto endpoint = server.listen();
-        log->info("solar-control listening on {}:{}", endpoint.address().to_string(), endpoint.port());
+        log->info(
+            "solar-control listening on {}:{}", endpoint.address().to_string(), endpoint.port()
+        );
     } catch (const std::exception& e) {
         log->critical("cannot listen on {}:{}: {}", config.host, config.port, e.what());
         return 1;
@@ -67,13 +81,19 @@ int run_control(const control_config& config) {
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
-        log->info("signal {} received, shutting down (grace {} ms)", signal, config.shutdown_grace.count());
-        asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
-            refresh.stop();
-            logs.stop();
-            co_await server.shutdown(config.shutdown_grace);
-            ioc.stop();
-        }, asio::detached);
+        log->info(
+            "signal {} received, shutting down (grace {} ms)", signal, config.shutdown_grace.count()
+        );
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                refresh.stop();
+                logs.stop();
+                co_await server.shutdown(config.shutdown_grace);
+                ioc.stop();
+            },
+            asio::detached
+        );
     });
 
     std::vector<std::thread> workers;

@@ -33,10 +33,7 @@ struct upstream_settings {
     std::string api_key;
     std::string ca_file;
 
-    bool operator==(const upstream_settings& other) const {
-        return url.to_string() == other.url.to_string() && api_key == other.api_key &&
-               ca_file == other.ca_file;
-    }
+    bool operator==(const upstream_settings&) const = default;
 };
 
 // Percent-encodes a path segment (instance ids are normally already safe).
@@ -157,7 +154,8 @@ private:
         auto since = tracker_.begin_connection();
         auto target = core::upstream_path(
             settings.url,
-            "/instances/" + encode_segment(source()->instance_id) + "/logs?since=" + std::to_string(since)
+            "/instances/" + encode_segment(source()->instance_id) +
+                "/logs?since=" + std::to_string(since)
         );
 
         tcp::resolver resolver{strand_};
@@ -203,10 +201,13 @@ private:
         }
         ws.next_layer().set_verify_callback(asio::ssl::host_name_verification(settings.url.host));
         beast::get_lowest_layer(ws).expires_after(options_.connect_timeout);
-        auto [hec] = co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client, use_tuple);
+        auto [hec] =
+            co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client, use_tuple);
         if (stopped_ || reconfigured_) co_return session_end::failed;
         if (hec) {
-            note_failure("TLS handshake with " + settings.url.authority() + " failed: " + hec.message());
+            note_failure(
+                "TLS handshake with " + settings.url.authority() + " failed: " + hec.message()
+            );
             co_return session_end::failed;
         }
         beast::get_lowest_layer(ws).expires_never();
@@ -215,9 +216,7 @@ private:
 
     template <typename Ws>
     asio::awaitable<session_end> stream_lines(
-        Ws& ws,
-        const upstream_settings& settings,
-        const std::string& target
+        Ws& ws, const upstream_settings& settings, const std::string& target
     ) {
         close_current_ = [&ws] {
             beast::error_code ec;
@@ -228,20 +227,23 @@ private:
         timeouts.idle_timeout = options_.upstream_idle_timeout;
         timeouts.keep_alive_pings = true;
         ws.set_option(timeouts);
-        ws.set_option(websocket::stream_base::decorator([key = settings.api_key](websocket::request_type& req) {
-            req.set("X-API-Key", key);
-            req.set(http::field::user_agent, "solar-control");
-        }));
+        ws.set_option(websocket::stream_base::decorator(
+            [key = settings.api_key](websocket::request_type& req) {
+                req.set("X-API-Key", key);
+                req.set(http::field::user_agent, "solar-control");
+            }
+        ));
         ws.read_message_max(options_.max_line_bytes);
 
         websocket::response_type answer;
-        auto [hec] = co_await ws.async_handshake(answer, settings.url.authority(), target, use_tuple);
+        auto [hec] =
+            co_await ws.async_handshake(answer, settings.url.authority(), target, use_tuple);
         if (stopped_ || reconfigured_) co_return session_end::failed;
         if (hec) {
             auto status = answer.result_int();
             note_failure(
-                "WebSocket upgrade at " + settings.url.authority() + " failed: " +
-                (status ? "HTTP " + std::to_string(status) : hec.message())
+                "WebSocket upgrade at " + settings.url.authority() +
+                " failed: " + (status ? "HTTP " + std::to_string(status) : hec.message())
             );
             co_return session_end::failed;
         }
@@ -258,7 +260,10 @@ private:
             auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
             if (ec) {
                 if (ec == websocket::error::message_too_big) {
-                    note_failure("skipping a log message over " + std::to_string(options_.max_line_bytes) + " bytes");
+                    note_failure(
+                        "skipping a log message over " + std::to_string(options_.max_line_bytes) +
+                        " bytes"
+                    );
                     tracker_.skip_unreadable();
                 } else if (!stopped_ && !reconfigured_) {
                     note_failure("connection lost: " + ec.message());
@@ -325,8 +330,7 @@ log_fanin::log_fanin(asio::io_context& ioc, core::upstream_pool& pool, log_fanin
 log_fanin::~log_fanin() { stop(); }
 
 void log_fanin::update_instances(
-    const std::vector<instance_info>& all,
-    const std::vector<host_record>& hosts
+    const std::vector<instance_info>& all, const std::vector<host_record>& hosts
 ) {
     std::map<std::string_view, const host_record*> host_by_id;
     for (const auto& host : hosts) host_by_id.emplace(host.id, &host);

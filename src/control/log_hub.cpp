@@ -12,9 +12,7 @@ bool log_filter::matches(std::string_view host, std::string_view instance) const
 }
 
 log_subscriber::log_subscriber(
-    log_filter filter,
-    log_queue_limits limits,
-    std::function<void()> wake
+    log_filter filter, log_queue_limits limits, std::function<void()> wake
 )
     : filter_(std::move(filter)), limits_(limits), wake_(std::move(wake)) {}
 
@@ -88,9 +86,7 @@ void log_hub::unsubscribe(const std::shared_ptr<log_subscriber>& subscriber) {
 }
 
 std::size_t log_hub::publish(
-    std::string_view host_id,
-    std::string_view instance_id,
-    const log_subscriber::message& m
+    std::string_view host_id, std::string_view instance_id, const log_subscriber::message& m
 ) {
     std::lock_guard lock(mutex_);
     std::size_t delivered = 0;

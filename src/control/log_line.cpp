@@ -17,7 +17,8 @@ std::optional<host_log_line> parse_host_log_line(std::string_view text) {
     host_log_line out;
     out.seq = seq->get<std::uint64_t>();
     out.line = line->get<std::string>();
-    if (auto ts = doc.find("ts"); ts != doc.end() && ts->is_string()) out.ts = ts->get<std::string>();
+    if (auto ts = doc.find("ts"); ts != doc.end() && ts->is_string())
+        out.ts = ts->get<std::string>();
     if (auto stream = doc.find("stream"); stream != doc.end() && stream->is_string()) {
         out.stream = stream->get<std::string>();
     }

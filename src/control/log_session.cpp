@@ -30,6 +30,19 @@ struct writer_state {
     std::optional<clock::time_point> busy_since;  // set while a message is being sent
 };
 
+// Undoes the session's registrations on every exit, exceptions included: the closer refers
+// to a stream that dies with the session.
+struct session_cleanup {
+    core::connection_slot& connection;
+    log_hub& hub;
+    std::shared_ptr<log_subscriber> subscriber;
+
+    ~session_cleanup() {
+        connection.set_closer({});
+        if (subscriber) hub.unsubscribe(subscriber);
+    }
+};
+
 std::optional<std::string> non_empty(std::optional<std::string> value) {
     if (value && value->empty()) return std::nullopt;
     return value;
@@ -57,10 +70,7 @@ asio::awaitable<void> read_until_closed(ws_stream& ws) {
 }
 
 asio::awaitable<void> write_lines(
-    ws_stream& ws,
-    log_subscriber& subscriber,
-    asio::steady_timer& wake,
-    writer_state& state
+    ws_stream& ws, log_subscriber& subscriber, asio::steady_timer& wake, writer_state& state
 ) {
     for (;;) {
         auto batch = subscriber.take();
@@ -97,7 +107,8 @@ asio::awaitable<void> write_lines(
 }
 
 // Drops a client whose socket stopped taking data: its queue is bounded, but its connection
-// must not stay open for ever either. Beast's idle timeout would not fire while pongs arrive.
+// must not stay open for ever either. Beast's idle timeout only watches what the client sends,
+// and a client may keep sending (pings, pongs) while it no longer reads.
 asio::awaitable<void> watch_writes(
     ws_stream& ws,
     const writer_state& state,
@@ -123,21 +134,21 @@ asio::awaitable<void> watch_writes(
 }  // namespace
 
 asio::awaitable<core::handler_result> serve_log_client(
-    core::request_context& ctx,
-    std::shared_ptr<log_hub> hub,
-    log_client_options options
+    core::request_context& ctx, std::shared_ptr<log_hub> hub, log_client_options options
 ) {
     if (!websocket::is_upgrade(ctx.req)) {
         co_return core::error_response(
             core::bad_request("GET /ws/logs expects a WebSocket upgrade"), ctx.req
         );
     }
-    log_filter filter{non_empty(ctx.query_param("host_id")), non_empty(ctx.query_param("instance_id"))};
+    log_filter filter{
+        non_empty(ctx.query_param("host_id")), non_empty(ctx.query_param("instance_id"))};
 
     ws_stream ws{std::move(ctx.stream)};
     ctx.stream_released = true;
     ctx.connection.set_phase(core::connection_slot::phase::long_lived);
     ctx.connection.set_closer([&ws] { drop_connection(ws); });
+    session_cleanup cleanup{ctx.connection, *hub, nullptr};
 
     // The HTTP session's read deadline must not carry over; WebSocket timeouts take over.
     beast::get_lowest_layer(ws).expires_never();
@@ -151,7 +162,6 @@ asio::awaitable<core::handler_result> serve_log_client(
 
     auto [aec] = co_await ws.async_accept(ctx.req, use_tuple);
     if (aec) {
-        ctx.connection.set_closer({});
         ctx.written_status = 400;
         drop_connection(ws);
         co_return std::nullopt;
@@ -160,7 +170,7 @@ asio::awaitable<core::handler_result> serve_log_client(
 
     // Producers run on other threads: they only post to this connection's strand.
     auto wake = std::make_shared<asio::steady_timer>(ws.get_executor(), clock::time_point::max());
-    auto subscriber = hub->subscribe(filter, [wake] {
+    cleanup.subscriber = hub->subscribe(filter, [wake] {
         asio::post(wake->get_executor(), [wake] { wake->cancel(); });
     });
     auto log = core::component_logger("logs");
@@ -173,12 +183,10 @@ asio::awaitable<core::handler_result> serve_log_client(
 
     writer_state state;
     co_await (
-        read_until_closed(ws) || write_lines(ws, *subscriber, *wake, state) ||
+        read_until_closed(ws) || write_lines(ws, *cleanup.subscriber, *wake, state) ||
         watch_writes(ws, state, options.write_timeout, ctx.request_id)
     );
 
-    hub->unsubscribe(subscriber);
-    ctx.connection.set_closer({});
     drop_connection(ws);
     log->debug("log client {} disconnected", ctx.request_id);
     co_return std::nullopt;

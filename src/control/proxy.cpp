@@ -31,19 +31,23 @@ std::string join_endpoints(const std::vector<endpoint>& endpoints) {
     return out;
 }
 
-core::api_error resolution_error(const boost::system::error_code& ec,
-                                 const resolution_failure& failure, const std::string& model,
-                                 endpoint ep) {
+core::api_error resolution_error(
+    const boost::system::error_code& ec,
+    const resolution_failure& failure,
+    const std::string& model,
+    endpoint ep
+) {
     if (ec == errc::model_not_found) {
-        core::api_error e = core::not_found("The model '" + model + "' does not exist", "model_not_found");
+        core::api_error e =
+            core::not_found("The model '" + model + "' does not exist", "model_not_found");
         e.param = "model";
         return e;
     }
     if (ec == errc::endpoint_not_supported) {
         const auto& served = failure.served_endpoints;
         std::string name = failure.alias.empty() ? model : failure.alias;
-        std::string message = "The model '" + name + "' does not support " +
-                              std::string(endpoint_path(ep));
+        std::string message =
+            "The model '" + name + "' does not support " + std::string(endpoint_path(ep));
         if (!served.empty()) message += "; it serves " + join_endpoints(served);
         return core::bad_request(message, "model", "unsupported_endpoint");
     }
@@ -58,11 +62,13 @@ core::api_error resolution_error(const boost::system::error_code& ec,
 asio::awaitable<void> watch_client(core::request_context& ctx) {
     constexpr std::size_t max_held = 64 * 1024;
     while (ctx.buffer.size() < max_held) {
-        auto [ec, n] = co_await ctx.stream.socket().async_read_some(ctx.buffer.prepare(4096), use_tuple);
+        auto [ec, n] =
+            co_await ctx.stream.socket().async_read_some(ctx.buffer.prepare(4096), use_tuple);
         if (ec) co_return;
         ctx.buffer.commit(n);
     }
-    asio::steady_timer forever{co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max()};
+    asio::steady_timer forever{
+        co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max()};
     co_await forever.async_wait(use_tuple);
 }
 
@@ -100,23 +106,35 @@ struct openai_proxy::attempt_outcome {
     core::handler_result result;
 };
 
-openai_proxy::openai_proxy(model_registry& registry, core::upstream_pool& pool,
-                           const control_config& config)
+openai_proxy::openai_proxy(
+    model_registry& registry, core::upstream_pool& pool, const control_config& config
+)
     : registry_(registry), pool_(pool), config_(config), log_(core::component_logger("proxy")) {}
 
-asio::awaitable<core::handler_result> openai_proxy::handle(core::request_context& ctx, endpoint ep) {
+asio::awaitable<core::handler_result> openai_proxy::handle(
+    core::request_context& ctx, endpoint ep
+) {
     const auto& req = ctx.req;
     auto body = nlohmann::json::parse(req.body(), nullptr, false);
     if (body.is_discarded()) {
-        co_return core::error_response(core::bad_request("Request body is not valid JSON", std::nullopt, "invalid_json"), req);
+        co_return core::error_response(
+            core::bad_request("Request body is not valid JSON", std::nullopt, "invalid_json"), req
+        );
     }
     if (!body.is_object()) {
-        co_return core::error_response(core::bad_request("Request body must be a JSON object", std::nullopt, "invalid_json"), req);
+        co_return core::error_response(
+            core::bad_request("Request body must be a JSON object", std::nullopt, "invalid_json"),
+            req
+        );
     }
     auto model_it = body.find("model");
-    if (model_it == body.end() || !model_it->is_string() || model_it->get_ref<const std::string&>().empty()) {
+    if (model_it == body.end() || !model_it->is_string() ||
+        model_it->get_ref<const std::string&>().empty()) {
         co_return core::error_response(
-            core::bad_request("You must provide a model parameter (a non-empty string)", "model", "missing_model"), req
+            core::bad_request(
+                "You must provide a model parameter (a non-empty string)", "model", "missing_model"
+            ),
+            req
         );
     }
     std::string model = model_it->get<std::string>();
@@ -145,9 +163,10 @@ asio::awaitable<core::handler_result> openai_proxy::handle(core::request_context
             auto skip_tried = [&](const instance_info& i) {
                 return std::find(tried.begin(), tried.end(), i.instance_id) != tried.end();
             };
-            const instance_info* chosen = pick(resolved->candidates, load_, round_robin_, [&](const instance_info& i) {
-                return skip_tried(i) || backoff_.in_backoff(i.instance_id, now);
-            });
+            const instance_info* chosen =
+                pick(resolved->candidates, load_, round_robin_, [&](const instance_info& i) {
+                    return skip_tried(i) || backoff_.in_backoff(i.instance_id, now);
+                });
             // Every candidate in back-off: try one anyway rather than refuse outright.
             if (!chosen) chosen = pick(resolved->candidates, load_, round_robin_, skip_tried);
             if (!chosen) break;
@@ -155,11 +174,17 @@ asio::awaitable<core::handler_result> openai_proxy::handle(core::request_context
             ctx.note.upstream = chosen->host_name + "/" + chosen->instance_id;
             auto outcome = co_await try_instance(ctx, *chosen, ep, upstream_body);
             if (!outcome.retry_elsewhere) co_return std::move(outcome.result);
-            log_->warn("{} instance {} on host {} unreachable, trying another", ctx.request_id,
-                       chosen->instance_id, chosen->host_name);
+            log_->warn(
+                "{} instance {} on host {} unreachable, trying another",
+                ctx.request_id,
+                chosen->instance_id,
+                chosen->host_name
+            );
         }
         co_return core::error_response(
-            core::bad_gateway("Could not reach any instance of '" + resolved->alias + "'", "upstream_unreachable"),
+            core::bad_gateway(
+                "Could not reach any instance of '" + resolved->alias + "'", "upstream_unreachable"
+            ),
             req
         );
     };
@@ -188,7 +213,8 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
     up.set(http::field::content_type, "application/json");
     if (!instance.api_key.empty()) up.set(http::field::authorization, "Bearer " + instance.api_key);
     up.set("x-request-id", ctx.request_id);
-    if (auto it = req.find(http::field::accept); it != req.end()) up.set(http::field::accept, it->value());
+    if (auto it = req.find(http::field::accept); it != req.end())
+        up.set(http::field::accept, it->value());
     up.keep_alive(true);
     up.body() = body;
     up.prepare_payload();
@@ -196,7 +222,9 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
     for (int attempt = 0;; ++attempt) {
         auto acquired = co_await pool_.acquire(target, config_.connect_timeout);
         if (!acquired) {
-            backoff_.mark_failed(instance.instance_id, std::chrono::steady_clock::now(), failed_instance_backoff);
+            backoff_.mark_failed(
+                instance.instance_id, std::chrono::steady_clock::now(), failed_instance_backoff
+            );
             co_return attempt_outcome{true, {}};
         }
         auto connection = std::move(*acquired);
@@ -206,7 +234,9 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         if (ec) {
             connection->close();
             if (stale_possible) continue;
-            backoff_.mark_failed(instance.instance_id, std::chrono::steady_clock::now(), failed_instance_backoff);
+            backoff_.mark_failed(
+                instance.instance_id, std::chrono::steady_clock::now(), failed_instance_backoff
+            );
             co_return attempt_outcome{true, {}};
         }
 
@@ -217,11 +247,21 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
             connection->close();
             if (stale_possible && ec != core::upstream_errc::first_byte_timeout) continue;
             if (ec == core::upstream_errc::first_byte_timeout) {
-                co_return attempt_outcome{false, core::error_response(core::gateway_timeout(
-                    "The instance did not answer within " + std::to_string(config_.first_byte_timeout.count()) + " ms"), req)};
+                co_return attempt_outcome{
+                    false,
+                    core::error_response(
+                        core::gateway_timeout(
+                            "The instance did not answer within " +
+                            std::to_string(config_.first_byte_timeout.count()) + " ms"
+                        ),
+                        req
+                    )};
             }
-            co_return attempt_outcome{false, core::error_response(
-                core::bad_gateway("The instance closed the connection without answering"), req)};
+            co_return attempt_outcome{
+                false,
+                core::error_response(
+                    core::bad_gateway("The instance closed the connection without answering"), req
+                )};
         }
 
         const auto& head = parser.get();
@@ -233,24 +273,42 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         if (!streamed) {
             core::response res{status, req.version()};
             copy_end_to_end_headers(head.base(), res.base());
-            res.set(http::field::content_type, content_type.empty() ? "application/json" : content_type);
+            res.set(
+                http::field::content_type, content_type.empty() ? "application/json" : content_type
+            );
             res.keep_alive(req.keep_alive());
             while (!parser.is_done()) {
-                auto [rec, n] = co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
+                auto [rec, n] =
+                    co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
                 if (rec) {
                     connection->close();
                     if (rec == core::upstream_errc::idle_timeout) {
-                        co_return attempt_outcome{false, core::error_response(core::gateway_timeout("The instance stalled while answering"), req)};
+                        co_return attempt_outcome{
+                            false,
+                            core::error_response(
+                                core::gateway_timeout("The instance stalled while answering"), req
+                            )};
                     }
-                    co_return attempt_outcome{false, core::error_response(core::bad_gateway("The instance broke off its answer"), req)};
+                    co_return attempt_outcome{
+                        false,
+                        core::error_response(
+                            core::bad_gateway("The instance broke off its answer"), req
+                        )};
                 }
                 if (res.body().size() + n > max_buffered_response) {
                     connection->close();
-                    co_return attempt_outcome{false, core::error_response(core::bad_gateway("The instance answer is too large"), req)};
+                    co_return attempt_outcome{
+                        false,
+                        core::error_response(
+                            core::bad_gateway("The instance answer is too large"), req
+                        )};
                 }
                 res.body().append(chunk.data(), n);
             }
-            if (parser.keep_alive()) pool_.release(std::move(connection)); else connection->close();
+            if (parser.keep_alive())
+                pool_.release(std::move(connection));
+            else
+                connection->close();
             res.prepare_payload();
             co_return attempt_outcome{false, std::move(res)};
         }
@@ -258,7 +316,9 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         // Server-sent events: forward each piece the moment it arrives, never to the end.
         http::response<http::empty_body> out{status, req.version()};
         copy_end_to_end_headers(head.base(), out.base());
-        out.set(http::field::content_type, content_type.empty() ? "text/event-stream" : content_type);
+        out.set(
+            http::field::content_type, content_type.empty() ? "text/event-stream" : content_type
+        );
         out.set(http::field::cache_control, "no-cache");
         out.set("x-accel-buffering", "no");
         out.set("x-request-id", ctx.request_id);
@@ -274,22 +334,33 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
             co_return attempt_outcome{false, std::nullopt};
         }
         while (!parser.is_done()) {
-            auto [rec, n] = co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
+            auto [rec, n] =
+                co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
             if (rec) {
-                log_->warn("{} stream from {} broke: {}", ctx.request_id, instance.instance_id, rec.message());
+                log_->warn(
+                    "{} stream from {} broke: {}",
+                    ctx.request_id,
+                    instance.instance_id,
+                    rec.message()
+                );
                 connection->close();
-                core::api_error error = rec == core::upstream_errc::idle_timeout
-                                            ? core::gateway_timeout("The instance stalled mid-stream")
-                                            : core::bad_gateway("The instance broke off the stream");
+                core::api_error error =
+                    rec == core::upstream_errc::idle_timeout
+                        ? core::gateway_timeout("The instance stalled mid-stream")
+                        : core::bad_gateway("The instance broke off the stream");
                 std::string event = "data: " + core::error_body(error) + "\n\n";
-                co_await asio::async_write(ctx.stream, http::make_chunk(asio::buffer(event)), use_tuple);
+                co_await asio::async_write(
+                    ctx.stream, http::make_chunk(asio::buffer(event)), use_tuple
+                );
                 co_await asio::async_write(ctx.stream, http::make_chunk_last(), use_tuple);
                 ctx.close_connection = true;
                 co_return attempt_outcome{false, std::nullopt};
             }
             if (n == 0) continue;
             ctx.stream.expires_after(config_.idle_timeout);
-            auto [wec, wn] = co_await asio::async_write(ctx.stream, http::make_chunk(asio::buffer(chunk.data(), n)), use_tuple);
+            auto [wec, wn] = co_await asio::async_write(
+                ctx.stream, http::make_chunk(asio::buffer(chunk.data(), n)), use_tuple
+            );
             if (wec) {
                 connection->close();  // the client is gone: drop the upstream request with it
                 ctx.close_connection = true;
@@ -299,7 +370,10 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         ctx.stream.expires_after(config_.idle_timeout);
         auto [lec, ln] = co_await asio::async_write(ctx.stream, http::make_chunk_last(), use_tuple);
         if (lec || !req.keep_alive()) ctx.close_connection = true;
-        if (parser.keep_alive()) pool_.release(std::move(connection)); else connection->close();
+        if (parser.keep_alive())
+            pool_.release(std::move(connection));
+        else
+            connection->close();
         co_return attempt_outcome{false, std::nullopt};
     }
 }

@@ -26,9 +26,14 @@ std::int64_t unix_now() {
 
 }  // namespace
 
-refresher::refresher(asio::io_context& ioc, asio::thread_pool& db_pool, host_store& store,
-                     core::upstream_pool& pool, model_registry& registry,
-                     const control_config& config)
+refresher::refresher(
+    asio::io_context& ioc,
+    asio::thread_pool& db_pool,
+    host_store& store,
+    core::upstream_pool& pool,
+    model_registry& registry,
+    const control_config& config
+)
     : strand_(asio::make_strand(ioc)),
       db_pool_(db_pool),
       store_(store),
@@ -91,8 +96,8 @@ asio::awaitable<void> refresher::poll_host(host_poll& poll) {
     core::request req{http::verb::get, core::upstream_path(*url, "/instances"), 11};
     req.set("x-api-key", poll.host.api_key);
     req.set(http::field::accept, "application/json");
-    core::upstream_timeouts timeouts{config_.connect_timeout, config_.connect_timeout * 2,
-                                     config_.connect_timeout * 2};
+    core::upstream_timeouts timeouts{
+        config_.connect_timeout, config_.connect_timeout * 2, config_.connect_timeout * 2};
     core::upstream_target target{*url, poll.host.ca_file};
     auto answer = co_await pool_.fetch(target, req, timeouts);
     if (!answer) {
@@ -141,8 +146,9 @@ asio::awaitable<void> refresher::refresh_once() {
     auto now = unix_now();
     co_await core::run_blocking(db_pool_, [this, &polls, now] {
         for (const auto& poll : polls) {
-            store_.record_refresh(poll.host.id, poll.online, now, poll.error,
-                                  static_cast<int>(poll.instances.size()));
+            store_.record_refresh(
+                poll.host.id, poll.online, now, poll.error, static_cast<int>(poll.instances.size())
+            );
         }
         return true;
     });
@@ -153,7 +159,8 @@ asio::awaitable<void> refresher::refresh_once() {
         if (poll.online) {
             known[poll.host.id] = poll.instances;
         } else {
-            if (!poll.error.empty()) log_->warn("host {} ({}) offline: {}", poll.host.id, poll.host.name, poll.error);
+            if (!poll.error.empty())
+                log_->warn("host {} ({}) offline: {}", poll.host.id, poll.host.name, poll.error);
             if (auto it = last_known_.find(poll.host.id); it != last_known_.end()) {
                 known[poll.host.id] = it->second;
                 for (auto& instance : known[poll.host.id]) instance.status = "host_offline";

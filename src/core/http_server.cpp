@@ -67,8 +67,9 @@ std::string request_id_for(const request& req) {
     return random_hex(16);
 }
 
-http_server::http_server(asio::io_context& ioc, server_options options, const router& routes,
-                         std::string api_key)
+http_server::http_server(
+    asio::io_context& ioc, server_options options, const router& routes, std::string api_key
+)
     : ioc_(ioc),
       options_(std::move(options)),
       routes_(routes),
@@ -165,8 +166,8 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         if (ec) {
             if (ec == http::error::body_limit) {
                 auto error = payload_too_large(
-                    "Request body exceeds the limit of " +
-                    std::to_string(options_.max_body_bytes) + " bytes"
+                    "Request body exceeds the limit of " + std::to_string(options_.max_body_bytes) +
+                    " bytes"
                 );
                 stream.expires_after(options_.write_timeout);
                 co_await http::async_write(stream, plain_error(error, header.version()), use_tuple);
@@ -191,8 +192,9 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
     connections_.remove(handle);
 }
 
-asio::awaitable<bool> http_server::serve_one(request& req, beast::tcp_stream& stream,
-                                             beast::flat_buffer& buffer, connection_slot& slot) {
+asio::awaitable<bool> http_server::serve_one(
+    request& req, beast::tcp_stream& stream, beast::flat_buffer& buffer, connection_slot& slot
+) {
     std::string_view target = req.target();
     auto question = target.find('?');
     request_context ctx{
@@ -203,7 +205,8 @@ asio::awaitable<bool> http_server::serve_one(request& req, beast::tcp_stream& st
         {},
         request_id_for(req),
         std::string(target.substr(0, question)),
-        question == std::string_view::npos ? std::string{} : std::string(target.substr(question + 1)),
+        question == std::string_view::npos ? std::string{}
+                                           : std::string(target.substr(question + 1)),
         std::chrono::steady_clock::now(),
         {},
         std::nullopt,
@@ -215,8 +218,9 @@ asio::awaitable<bool> http_server::serve_one(request& req, beast::tcp_stream& st
     if (!match.matched) {
         if (match.path_known) {
             result = error_response(
-                method_not_allowed("Method " + std::string(req.method_string()) +
-                                   " is not allowed on " + ctx.path),
+                method_not_allowed(
+                    "Method " + std::string(req.method_string()) + " is not allowed on " + ctx.path
+                ),
                 req
             );
             std::string allow;
@@ -236,8 +240,13 @@ asio::awaitable<bool> http_server::serve_one(request& req, beast::tcp_stream& st
             try {
                 result = co_await match.matched->run(ctx);
             } catch (const std::exception& e) {
-                log_->error("request {} {} {} failed: {}", ctx.request_id,
-                            std::string(req.method_string()), ctx.path, e.what());
+                log_->error(
+                    "request {} {} {} failed: {}",
+                    ctx.request_id,
+                    std::string(req.method_string()),
+                    ctx.path,
+                    e.what()
+                );
                 if (ctx.written_status || ctx.stream_released) {
                     ctx.close_connection = true;
                 } else {
@@ -263,12 +272,18 @@ asio::awaitable<bool> http_server::serve_one(request& req, beast::tcp_stream& st
         if (ctx.stream_released) slot.set_phase(connection_slot::phase::long_lived);
     }
 
-    auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             ctx.started);
-    access_log_->info("{} {} {} model={} upstream={} status={} {:.2f}ms", ctx.request_id,
-                      std::string(req.method_string()), ctx.path,
-                      ctx.note.model.empty() ? "-" : ctx.note.model,
-                      ctx.note.upstream.empty() ? "-" : ctx.note.upstream, status, elapsed.count());
+    auto elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.started);
+    access_log_->info(
+        "{} {} {} model={} upstream={} status={} {:.2f}ms",
+        ctx.request_id,
+        std::string(req.method_string()),
+        ctx.path,
+        ctx.note.model.empty() ? "-" : ctx.note.model,
+        ctx.note.upstream.empty() ? "-" : ctx.note.upstream,
+        status,
+        elapsed.count()
+    );
     co_return keep_alive;
 }
 

@@ -22,12 +22,18 @@ public:
     const char* name() const noexcept override { return "solar.upstream"; }
     std::string message(int value) const override {
         switch (static_cast<upstream_errc>(value)) {
-            case upstream_errc::connect_failed: return "could not connect to upstream";
-            case upstream_errc::connect_timeout: return "timed out connecting to upstream";
-            case upstream_errc::first_byte_timeout: return "upstream did not answer in time";
-            case upstream_errc::idle_timeout: return "upstream stalled mid-response";
-            case upstream_errc::io_error: return "upstream connection broke";
-            case upstream_errc::response_too_large: return "upstream response too large";
+            case upstream_errc::connect_failed:
+                return "could not connect to upstream";
+            case upstream_errc::connect_timeout:
+                return "timed out connecting to upstream";
+            case upstream_errc::first_byte_timeout:
+                return "upstream did not answer in time";
+            case upstream_errc::idle_timeout:
+                return "upstream stalled mid-response";
+            case upstream_errc::io_error:
+                return "upstream connection broke";
+            case upstream_errc::response_too_large:
+                return "upstream response too large";
         }
         return "unknown upstream error";
     }
@@ -57,22 +63,23 @@ std::string upstream_path(const base_url& url, std::string_view path) {
     return url.path_prefix + std::string(path);
 }
 
-upstream_connection::upstream_connection(std::string pool_key,
-                                         std::variant<plain_stream, tls_stream> stream)
+upstream_connection::upstream_connection(
+    std::string pool_key, std::variant<plain_stream, tls_stream> stream
+)
     : pool_key_(std::move(pool_key)), stream_(std::move(stream)) {}
 
 beast::tcp_stream& upstream_connection::lowest() {
-    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
-                      stream_);
+    return std::visit(
+        [](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream_
+    );
 }
 
 asio::awaitable<boost::system::error_code> upstream_connection::write(
     request& req, std::chrono::milliseconds timeout
 ) {
     lowest().expires_after(timeout);
-    auto [ec, n] = co_await std::visit(
-        [&](auto& s) { return http::async_write(s, req, use_tuple); }, stream_
-    );
+    auto [ec, n] =
+        co_await std::visit([&](auto& s) { return http::async_write(s, req, use_tuple); }, stream_);
     co_return ec;
 }
 
@@ -87,7 +94,8 @@ asio::awaitable<boost::system::error_code> upstream_connection::read_header(
     co_return ec;
 }
 
-asio::awaitable<std::pair<boost::system::error_code, std::size_t>> upstream_connection::read_body_some(
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>>
+upstream_connection::read_body_some(
     upstream_parser& parser, std::span<char> out, std::chrono::milliseconds timeout
 ) {
     auto& body = parser.get().body();
@@ -99,6 +107,14 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> upstream_conn
             [&](auto& s) { return http::async_read_some(s, buffer_, parser, use_tuple); }, stream_
         );
         if (ec == http::error::need_buffer) break;  // `out` is full
+        if (ec == asio::ssl::error::stream_truncated && parser.need_eof()) {
+            // A body delimited by the end of the connection, closed without TLS close_notify
+            // (common with HTTP/1.0 servers): the end of the body, not an error.
+            boost::system::error_code eof_ec;
+            parser.put_eof(eof_ec);
+            if (eof_ec) co_return std::pair{eof_ec, out.size() - body.size};
+            break;
+        }
         if (ec == beast::error::timeout) {
             co_return std::pair{make_error_code(upstream_errc::idle_timeout), std::size_t{0}};
         }
@@ -166,8 +182,9 @@ asio::awaitable<boost::system::result<std::unique_ptr<upstream_connection>>> ups
 
     if (!target.url.is_tls()) {
         co_return std::make_unique<upstream_connection>(
-            key, std::variant<upstream_connection::plain_stream, upstream_connection::tls_stream>{
-                     std::in_place_index<0>, std::move(tcp_stream)}
+            key,
+            std::variant<upstream_connection::plain_stream, upstream_connection::tls_stream>{
+                std::in_place_index<0>, std::move(tcp_stream)}
         );
     }
 
@@ -188,8 +205,9 @@ asio::awaitable<boost::system::result<std::unique_ptr<upstream_connection>>> ups
     if (hec) co_return make_error_code(upstream_errc::connect_failed);
     // The TLS context must outlive the stream; the pool keeps it for the process lifetime.
     co_return std::make_unique<upstream_connection>(
-        key, std::variant<upstream_connection::plain_stream, upstream_connection::tls_stream>{
-                 std::in_place_index<1>, std::move(tls)}
+        key,
+        std::variant<upstream_connection::plain_stream, upstream_connection::tls_stream>{
+            std::in_place_index<1>, std::move(tls)}
     );
 }
 
@@ -232,13 +250,15 @@ asio::awaitable<boost::system::result<upstream_response>> upstream_pool::fetch(
         }
         upstream_response out;
         out.status = parser.get().result_int();
-        for (const auto& field : parser.get().base()) out.headers.insert(field.name_string(), field.value());
+        for (const auto& field : parser.get().base())
+            out.headers.insert(field.name_string(), field.value());
         std::array<char, 16384> chunk;
         while (!parser.is_done()) {
             auto [rec, n] = co_await connection->read_body_some(parser, chunk, timeouts.idle);
             if (rec) {
                 connection->close();
-                if (rec == http::error::body_limit) co_return make_error_code(upstream_errc::response_too_large);
+                if (rec == http::error::body_limit)
+                    co_return make_error_code(upstream_errc::response_too_large);
                 if (rec == upstream_errc::idle_timeout) co_return rec;
                 co_return make_error_code(upstream_errc::io_error);
             }

@@ -26,7 +26,7 @@ namespace solar::control {
 struct log_fanin_options {
     log_queue_limits client_queue;
     log_client_options client;
-    std::chrono::milliseconds connect_timeout{3000};  // resolve + TCP connect, and TLS handshake
+    std::chrono::milliseconds connect_timeout{3000};     // resolve + TCP connect, and TLS handshake
     std::chrono::milliseconds handshake_timeout{10000};  // the WebSocket upgrade
     std::chrono::milliseconds backoff_initial{250};
     std::chrono::milliseconds backoff_max{10000};
@@ -50,7 +50,9 @@ public:
     // that disappeared, and applies changed host URLs, keys and names (reconnecting when the
     // URL, key or CA file changed). Instances whose host is not in `hosts` or has an invalid
     // URL are not followed. Does nothing after stop().
-    void update_instances(const std::vector<instance_info>& all, const std::vector<host_record>& hosts);
+    void update_instances(
+        const std::vector<instance_info>& all, const std::vector<host_record>& hosts
+    );
 
     // Handler for GET /ws/logs (see serve_log_client); 503 after stop().
     asio::awaitable<core::handler_result> handle_ws(core::request_context& ctx);

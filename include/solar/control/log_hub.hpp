@@ -86,9 +86,9 @@ public:
     void unsubscribe(const std::shared_ptr<log_subscriber>& subscriber);
 
     // Offers a message to every client whose filter matches; returns how many queued it.
-    std::size_t publish(std::string_view host_id,
-                        std::string_view instance_id,
-                        const log_subscriber::message& m);
+    std::size_t publish(
+        std::string_view host_id, std::string_view instance_id, const log_subscriber::message& m
+    );
 
     // Closes every client, now and in the future (shutdown).
     void close_all();

@@ -43,9 +43,9 @@ std::string tagged_log_message(const log_source& source, const host_log_line& li
 class sequence_tracker {
 public:
     enum class verdict {
-        accept,  // a new line, in order
+        accept,      // a new line, in order
         accept_gap,  // a new line, but the host no longer held some lines we had not seen
-        drop,  // seen already (the host replays from `since`, and replays may overlap)
+        drop,        // seen already (the host replays from `since`, and replays may overlap)
         // The first line after a reconnect is older than asked for: the host restarted and
         // numbers from scratch. The line is not taken; reconnect at once from next_since(),
         // which is now 0, so that no line the restarted host holds is lost.

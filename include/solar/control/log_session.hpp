@@ -29,9 +29,7 @@ struct log_client_options {
 // 1008 "client too slow"), stalls a write past write_timeout (dropped), or the gateway shuts
 // down (close 1001). Returns nullopt once it took the stream.
 asio::awaitable<core::handler_result> serve_log_client(
-    core::request_context& ctx,
-    std::shared_ptr<log_hub> hub,
-    log_client_options options
+    core::request_context& ctx, std::shared_ptr<log_hub> hub, log_client_options options
 );
 
 }  // namespace solar::control

@@ -12,7 +12,8 @@ namespace solar::control {
 
 class model_registry {
 public:
-    model_registry() : table_(std::make_shared<const routing_table>(std::vector<instance_info>{})) {}
+    model_registry()
+        : table_(std::make_shared<const routing_table>(std::vector<instance_info>{})) {}
 
     // The table as of the last refresh; stays valid for as long as the caller holds it.
     std::shared_ptr<const routing_table> snapshot() const {

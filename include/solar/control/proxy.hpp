@@ -2,11 +2,11 @@
 // (server-sent events chunk by chunk), retrying other instances when one cannot be reached.
 #pragma once
 
-#include <solar/control/net_types.hpp>
 #include <solar/control/balancer.hpp>
 #include <solar/control/config.hpp>
 #include <solar/control/endpoint.hpp>
 #include <solar/control/model_registry.hpp>
+#include <solar/control/net_types.hpp>
 #include <solar/core/router.hpp>
 #include <solar/core/upstream.hpp>
 
@@ -28,9 +28,12 @@ public:
 
 private:
     struct attempt_outcome;
-    asio::awaitable<attempt_outcome> try_instance(core::request_context& ctx,
-                                                  const instance_info& instance, endpoint ep,
-                                                  const std::string& body);
+    asio::awaitable<attempt_outcome> try_instance(
+        core::request_context& ctx,
+        const instance_info& instance,
+        endpoint ep,
+        const std::string& body
+    );
 
     model_registry& registry_;
     core::upstream_pool& pool_;

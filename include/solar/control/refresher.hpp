@@ -2,11 +2,11 @@
 // table; hosts that fail are marked offline and their instances stop being routable.
 #pragma once
 
-#include <solar/control/net_types.hpp>
 #include <solar/control/config.hpp>
 #include <solar/control/host_store.hpp>
 #include <solar/control/instance_info.hpp>
 #include <solar/control/model_registry.hpp>
+#include <solar/control/net_types.hpp>
 #include <solar/core/upstream.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -24,11 +24,17 @@ class refresher {
 public:
     // Called after each refresh with every known instance and the hosts they live on
     // (log fan-in follows these).
-    using instances_listener = std::function<void(const std::vector<instance_info>&,
-                                                  const std::vector<host_record>&)>;
+    using instances_listener =
+        std::function<void(const std::vector<instance_info>&, const std::vector<host_record>&)>;
 
-    refresher(asio::io_context& ioc, asio::thread_pool& db_pool, host_store& store,
-              core::upstream_pool& pool, model_registry& registry, const control_config& config);
+    refresher(
+        asio::io_context& ioc,
+        asio::thread_pool& db_pool,
+        host_store& store,
+        core::upstream_pool& pool,
+        model_registry& registry,
+        const control_config& config
+    );
 
     void set_listener(instances_listener listener) { listener_ = std::move(listener); }
 

@@ -1,10 +1,10 @@
 // The gateway's long-lived parts, handed to route handlers as one bundle.
 #pragma once
 
-#include <solar/control/net_types.hpp>
 #include <solar/control/config.hpp>
 #include <solar/control/host_store.hpp>
 #include <solar/control/model_registry.hpp>
+#include <solar/control/net_types.hpp>
 #include <solar/control/proxy.hpp>
 #include <solar/control/refresher.hpp>
 #include <solar/core/upstream.hpp>

@@ -25,25 +25,29 @@ template <typename Work>
 auto run_blocking(asio::thread_pool& pool, Work work) {
     static_assert(std::is_trivially_destructible_v<Work>, "capture by reference (GCC PR 99576)");
     using result_type = std::invoke_result_t<Work>;
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, result_type)>(
-        [&pool](auto handler, Work job) {
-            asio::post(pool, [handler = std::move(handler), job = std::move(job)]() mutable {
-                std::exception_ptr error;
-                std::optional<result_type> value;
-                try {
-                    value.emplace(job());
-                } catch (...) {
-                    error = std::current_exception();
-                }
-                auto executor = asio::get_associated_executor(handler);
-                asio::dispatch(executor, [handler = std::move(handler), error, value = std::move(value)]() mutable {
-                    handler(error, value ? std::move(*value) : result_type{});
+    return asio::
+        async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, result_type)>(
+            [&pool](auto handler, Work job) {
+                asio::post(pool, [handler = std::move(handler), job = std::move(job)]() mutable {
+                    std::exception_ptr error;
+                    std::optional<result_type> value;
+                    try {
+                        value.emplace(job());
+                    } catch (...) {
+                        error = std::current_exception();
+                    }
+                    auto executor = asio::get_associated_executor(handler);
+                    asio::dispatch(
+                        executor,
+                        [handler = std::move(handler), error, value = std::move(value)]() mutable {
+                            handler(error, value ? std::move(*value) : result_type{});
+                        }
+                    );
                 });
-            });
-        },
-        asio::use_awaitable,
-        std::move(work)
-    );
+            },
+            asio::use_awaitable,
+            std::move(work)
+        );
 }
 
 }  // namespace solar::core

@@ -21,15 +21,16 @@ struct server_options {
     std::uint16_t port = 0;
     std::size_t max_body_bytes = 16 * 1024 * 1024;
     std::chrono::milliseconds keep_alive_timeout{60000};  // idle wait for the next request
-    std::chrono::milliseconds read_timeout{30000};  // the rest of a request once it started
+    std::chrono::milliseconds read_timeout{30000};        // the rest of a request once it started
     std::chrono::milliseconds write_timeout{30000};
 };
 
 class http_server {
 public:
     // The router and key must outlive the server.
-    http_server(asio::io_context& ioc, server_options options, const router& routes,
-                std::string api_key);
+    http_server(
+        asio::io_context& ioc, server_options options, const router& routes, std::string api_key
+    );
 
     // Binds and listens; returns the bound endpoint (port 0 becomes the real port). Throws
     // boost::system::system_error when the address cannot be bound.
@@ -47,8 +48,9 @@ public:
 private:
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(asio::ip::tcp::socket socket);
-    asio::awaitable<bool> serve_one(request& req, beast::tcp_stream& stream,
-                                    beast::flat_buffer& buffer, connection_slot& slot);
+    asio::awaitable<bool> serve_one(
+        request& req, beast::tcp_stream& stream, beast::flat_buffer& buffer, connection_slot& slot
+    );
 
     asio::io_context& ioc_;
     server_options options_;

@@ -36,7 +36,8 @@ struct request_context {
     // Set by handlers that write the response themselves (nullopt handler result).
     std::optional<unsigned> written_status;
     bool close_connection = false;
-    // Set when the handler moved the stream away (WebSocket upgrade): the session must not touch it.
+    // Set when the handler moved the stream away (WebSocket upgrade): the session must not touch
+    // it.
     bool stream_released = false;
 
     // Value of a path parameter; empty if absent.

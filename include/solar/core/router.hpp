@@ -15,7 +15,7 @@ using handler_result = std::optional<response>;
 using handler = std::function<asio::awaitable<handler_result>(request_context&)>;
 
 struct route_options {
-    bool public_access = false;  // no API key needed (health probes)
+    bool public_access = false;    // no API key needed (health probes)
     bool allow_query_key = false;  // accept ?api_key= (browsers cannot set WebSocket headers)
 };
 
@@ -28,8 +28,8 @@ struct route {
 };
 
 struct route_match {
-    const route* matched = nullptr;  // null: no route for this method
-    bool path_known = false;  // the path exists for another method (405 rather than 404)
+    const route* matched = nullptr;    // null: no route for this method
+    bool path_known = false;           // the path exists for another method (405 rather than 404)
     std::vector<std::string> allowed;  // methods allowed on a known path
     route_params params;
 };

@@ -19,11 +19,12 @@
 namespace solar::core {
 
 enum class upstream_errc {
-    connect_failed = 1,  // resolve, connect, TLS handshake: nothing was sent, safe to retry elsewhere
+    connect_failed =
+        1,  // resolve, connect, TLS handshake: nothing was sent, safe to retry elsewhere
     connect_timeout,
     first_byte_timeout,  // sent, but no response header in time
-    idle_timeout,  // response started, then stalled
-    io_error,  // connection broke mid-exchange
+    idle_timeout,        // response started, then stalled
+    io_error,            // connection broke mid-exchange
     response_too_large,
 };
 const boost::system::error_category& upstream_category();
@@ -52,10 +53,13 @@ public:
     upstream_connection(std::string pool_key, std::variant<plain_stream, tls_stream> stream);
 
     // Sends the whole request within the given deadline.
-    asio::awaitable<boost::system::error_code> write(request& req, std::chrono::milliseconds timeout);
+    asio::awaitable<boost::system::error_code> write(
+        request& req, std::chrono::milliseconds timeout
+    );
     // Reads the response header, waiting at most `timeout` for it.
-    asio::awaitable<boost::system::error_code> read_header(upstream_parser& parser,
-                                                           std::chrono::milliseconds timeout);
+    asio::awaitable<boost::system::error_code> read_header(
+        upstream_parser& parser, std::chrono::milliseconds timeout
+    );
     // Reads the next piece of body into `out`; returns bytes stored; done when parser.is_done().
     asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_body_some(
         upstream_parser& parser, std::span<char> out, std::chrono::milliseconds timeout
@@ -94,7 +98,9 @@ public:
     // Sends one request and reads the whole response (at most `max_body` bytes). Retries once
     // on a fresh connection when a reused keep-alive connection turns out to be closed.
     asio::awaitable<boost::system::result<upstream_response>> fetch(
-        const upstream_target& target, request& req, upstream_timeouts timeouts,
+        const upstream_target& target,
+        request& req,
+        upstream_timeouts timeouts,
         std::size_t max_body = 64 * 1024 * 1024
     );
 

@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
     std::error_code ec;
     std::filesystem::create_directories(config.data_dir, ec);
     if (ec) {
-        log->critical("cannot create data directory {}: {}", config.data_dir.string(), ec.message());
+        log->critical(
+            "cannot create data directory {}: {}", config.data_dir.string(), ec.message()
+        );
         return 1;
     }
     if (config.api_key.empty()) {
@@ -32,8 +34,11 @@ int main(int argc, char** argv) {
         try {
             auto key = solar::core::load_or_create_key_file(config.data_dir, "api_key");
             config.api_key = key.key;
-            log->warn("no API_KEY configured; using the key {} in {}",
-                      key.generated ? "generated" : "stored", key.file.string());
+            log->warn(
+                "no API_KEY configured; using the key {} in {}",
+                key.generated ? "generated" : "stored",
+                key.file.string()
+            );
             if (key.insecure_permissions) {
                 log->warn("{} is readable by other users; chmod 600 it", key.file.string());
             }
