@@ -19,7 +19,12 @@ json chat(const std::string& model) {
 }
 
 json instance(const std::string& id, const std::string& alias, int delay_ms = 0) {
-    return {{"id", id}, {"alias", alias}, {"backend_type", "llamacpp"}, {"api_key", "k"}, {"delay_ms", delay_ms}};
+    return {
+        {"id", id},
+        {"alias", alias},
+        {"backend_type", "llamacpp"},
+        {"api_key", "k"},
+        {"delay_ms", delay_ms}};
 }
 
 class balancing_test : public ::testing::Test {
@@ -52,7 +57,9 @@ TEST_F(balancing_test, concurrent_requests_spread_over_free_hosts) {
     register_hosts();
     ASSERT_TRUE(control_.wait_for_model("m:1b", 2));
     auto first = send_async("m:1b");
-    ASSERT_TRUE(wait_until([&] { return a_.in_flight().value("m-a", 0) + b_.in_flight().value("m-b", 0) == 1; }, 5s));
+    ASSERT_TRUE(wait_until(
+        [&] { return a_.in_flight().value("m-a", 0) + b_.in_flight().value("m-b", 0) == 1; }, 5s
+    ));
     auto second = send_async("m:1b");
     auto r1 = first.get();
     auto r2 = second.get();
@@ -71,9 +78,12 @@ TEST_F(balancing_test, busy_hosts_are_chosen_by_lowest_parameter_load) {
     ASSERT_TRUE(control_.wait_for_model("x:1b", 2));
     auto small = send_async("small:1b");
     auto big = send_async("big:70b");
-    ASSERT_TRUE(wait_until([&] {
-        return a_.in_flight().value("small-a", 0) == 1 && b_.in_flight().value("big-b", 0) == 1;
-    }, 5s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return a_.in_flight().value("small-a", 0) == 1 && b_.in_flight().value("big-b", 0) == 1;
+        },
+        5s
+    ));
     // Both hosts are busy; host A carries 1B parameters, host B 70B: A wins every time.
     for (int i = 0; i < 4; ++i) {
         auto answer = control_.post("/v1/chat/completions", chat("x:1b"));
@@ -86,8 +96,14 @@ TEST_F(balancing_test, busy_hosts_are_chosen_by_lowest_parameter_load) {
 
 TEST_F(balancing_test, reported_parameter_count_beats_the_alias) {
     // The alias says 1b, the host reports 100B parameters for it.
-    a_.add_instance({{"id", "heavy-a"}, {"alias", "heavy:1b"}, {"backend_type", "llamacpp"}, {"api_key", "k"},
-                     {"delay_ms", 3000}, {"parameter_count", 1e11}});
+    a_.add_instance(
+        {{"id", "heavy-a"},
+         {"alias", "heavy:1b"},
+         {"backend_type", "llamacpp"},
+         {"api_key", "k"},
+         {"delay_ms", 3000},
+         {"parameter_count", 1e11}}
+    );
     a_.add_instance(instance("x-a", "x:1b"));
     b_.add_instance(instance("mid-b", "mid:8b", 3000));
     b_.add_instance(instance("x-b", "x:1b"));
@@ -95,9 +111,12 @@ TEST_F(balancing_test, reported_parameter_count_beats_the_alias) {
     ASSERT_TRUE(control_.wait_for_model("x:1b", 2));
     auto heavy = send_async("heavy:1b");
     auto mid = send_async("mid:8b");
-    ASSERT_TRUE(wait_until([&] {
-        return a_.in_flight().value("heavy-a", 0) == 1 && b_.in_flight().value("mid-b", 0) == 1;
-    }, 5s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return a_.in_flight().value("heavy-a", 0) == 1 && b_.in_flight().value("mid-b", 0) == 1;
+        },
+        5s
+    ));
     auto answer = control_.post("/v1/chat/completions", chat("x:1b"));
     EXPECT_EQ(answer.header("x-test-instance"), "x-b");
     heavy.get();

@@ -31,14 +31,42 @@ class routing_test : public ::testing::Test {
 protected:
     void SetUp() override {
         host_.start("host-key");
-        host_.add_instance({{"id", "chat-1"}, {"alias", "llama3:8b"}, {"backend_type", "llamacpp"}, {"api_key", "k-chat"}});
-        host_.add_instance({{"id", "embed-1"}, {"alias", "embed:minilm"}, {"backend_type", "huggingface_embedding"}, {"api_key", "k-embed"}});
-        host_.add_instance({{"id", "clf-1"}, {"alias", "sentiment:distilbert"}, {"backend_type", "huggingface_classification"}, {"api_key", "k-clf"}});
-        host_.add_instance({{"id", "causal-1"}, {"alias", "phi-2:2.7b"}, {"backend_type", "huggingface_causal"}, {"api_key", "k-causal"}});
-        host_.add_instance({{"id", "stopped-1"}, {"alias", "sleepy:1b"}, {"status", "stopped"}, {"api_key", "k-s"}});
-        host_.add_instance({{"id", "legacy-1"}, {"alias", "legacy:7b"}, {"api_key", "k-legacy"}});  // no backend_type
-        host_.add_instance({{"id", "custom-1"}, {"alias", "custom:1b"}, {"backend_type", "llamacpp"},
-                            {"endpoints", {"/v1/embeddings"}}, {"api_key", "k-custom"}});
+        host_.add_instance(
+            {{"id", "chat-1"},
+             {"alias", "llama3:8b"},
+             {"backend_type", "llamacpp"},
+             {"api_key", "k-chat"}}
+        );
+        host_.add_instance(
+            {{"id", "embed-1"},
+             {"alias", "embed:minilm"},
+             {"backend_type", "huggingface_embedding"},
+             {"api_key", "k-embed"}}
+        );
+        host_.add_instance(
+            {{"id", "clf-1"},
+             {"alias", "sentiment:distilbert"},
+             {"backend_type", "huggingface_classification"},
+             {"api_key", "k-clf"}}
+        );
+        host_.add_instance(
+            {{"id", "causal-1"},
+             {"alias", "phi-2:2.7b"},
+             {"backend_type", "huggingface_causal"},
+             {"api_key", "k-causal"}}
+        );
+        host_.add_instance(
+            {{"id", "stopped-1"}, {"alias", "sleepy:1b"}, {"status", "stopped"}, {"api_key", "k-s"}}
+        );
+        host_.add_instance({{"id", "legacy-1"}, {"alias", "legacy:7b"}, {"api_key", "k-legacy"}}
+        );  // no backend_type
+        host_.add_instance(
+            {{"id", "custom-1"},
+             {"alias", "custom:1b"},
+             {"backend_type", "llamacpp"},
+             {"endpoints", {"/v1/embeddings"}},
+             {"api_key", "k-custom"}}
+        );
     }
 
     void start_control(std::vector<std::string> args = {}) {
@@ -75,36 +103,55 @@ TEST_F(routing_test, each_endpoint_reaches_only_the_backends_that_serve_it) {
 
     // A config without backend_type is llamacpp; an explicit endpoints list wins.
     EXPECT_EQ(answered_by(control_.post("/v1/chat/completions", chat("legacy:7b"))), "legacy-1");
-    EXPECT_EQ(answered_by(control_.post("/v1/embeddings", {{"model", "custom:1b"}, {"input", "x"}})), "custom-1");
-    expect_error_shape(control_.post("/v1/chat/completions", chat("custom:1b")), 400, "unsupported_endpoint");
+    EXPECT_EQ(
+        answered_by(control_.post("/v1/embeddings", {{"model", "custom:1b"}, {"input", "x"}})),
+        "custom-1"
+    );
+    expect_error_shape(
+        control_.post("/v1/chat/completions", chat("custom:1b")), 400, "unsupported_endpoint"
+    );
 }
 
 TEST_F(routing_test, error_cases_answer_in_the_openai_shape) {
     start_control();
-    expect_error_shape(control_.call(http::verb::post, "/v1/chat/completions", "{not json"), 400, "invalid_json");
-    expect_error_shape(control_.call(http::verb::post, "/v1/chat/completions", "[1,2]"), 400, "invalid_json");
+    expect_error_shape(
+        control_.call(http::verb::post, "/v1/chat/completions", "{not json"), 400, "invalid_json"
+    );
+    expect_error_shape(
+        control_.call(http::verb::post, "/v1/chat/completions", "[1,2]"), 400, "invalid_json"
+    );
     auto missing = control_.post("/v1/chat/completions", {{"messages", json::array()}});
     expect_error_shape(missing, 400, "missing_model");
     EXPECT_EQ(missing.json()["error"]["param"], "model");
-    expect_error_shape(control_.post("/v1/chat/completions", {{"model", 42}}), 400, "missing_model");
+    expect_error_shape(
+        control_.post("/v1/chat/completions", {{"model", 42}}), 400, "missing_model"
+    );
 
     auto unknown = control_.post("/v1/chat/completions", chat("nope:1b"));
     expect_error_shape(unknown, 404, "model_not_found");
 
     auto wrong = control_.post("/v1/chat/completions", chat("embed:minilm"));
     expect_error_shape(wrong, 400, "unsupported_endpoint");
-    EXPECT_NE(wrong.json()["error"]["message"].get<std::string>().find("/v1/embeddings"), std::string::npos)
-        << "the message names the endpoints the alias does serve";
+    EXPECT_NE(
+        wrong.json()["error"]["message"].get<std::string>().find("/v1/embeddings"),
+        std::string::npos
+    ) << "the message names the endpoints the alias does serve";
 
-    expect_error_shape(control_.post("/v1/chat/completions", chat("sleepy:1b")), 503, "no_running_instance");
+    expect_error_shape(
+        control_.post("/v1/chat/completions", chat("sleepy:1b")), 503, "no_running_instance"
+    );
     // Nothing reached an instance for these.
     EXPECT_TRUE(host_.requests("chat-1").empty());
 }
 
 TEST_F(routing_test, upstream_request_carries_instance_key_request_id_and_body) {
     start_control();
-    auto answer = control_.call(http::verb::post, "/v1/chat/completions", chat("llama3:8b").dump(),
-                                {{"X-Request-Id", "trace-abc-123"}});
+    auto answer = control_.call(
+        http::verb::post,
+        "/v1/chat/completions",
+        chat("llama3:8b").dump(),
+        {{"X-Request-Id", "trace-abc-123"}}
+    );
     ASSERT_EQ(answer.status, 200) << answer.body;
     EXPECT_EQ(answer.header("x-request-id"), "trace-abc-123");
     auto seen = host_.requests("chat-1");
@@ -112,7 +159,8 @@ TEST_F(routing_test, upstream_request_carries_instance_key_request_id_and_body) 
     EXPECT_EQ(seen[0]["path"], "/v1/chat/completions");
     EXPECT_EQ(seen[0]["headers"]["authorization"], "Bearer k-chat");
     EXPECT_EQ(seen[0]["headers"]["x-request-id"], "trace-abc-123");
-    EXPECT_FALSE(seen[0]["headers"].contains("x-api-key")) << "the gateway key must not leak upstream";
+    EXPECT_FALSE(seen[0]["headers"].contains("x-api-key"))
+        << "the gateway key must not leak upstream";
     EXPECT_EQ(json::parse(seen[0]["body"].get<std::string>()), chat("llama3:8b"));
 
     // Without an incoming id the gateway makes one and sends the same one both ways.
@@ -156,11 +204,18 @@ TEST_F(routing_test, models_list_has_one_entry_per_routable_alias_with_endpoints
 
 TEST_F(routing_test, prefix_fallback_is_off_by_default) {
     start_control();
-    expect_error_shape(control_.post("/v1/chat/completions", chat("llama3")), 404, "model_not_found");
+    expect_error_shape(
+        control_.post("/v1/chat/completions", chat("llama3")), 404, "model_not_found"
+    );
 }
 
 TEST_F(routing_test, prefix_fallback_resolves_and_sends_the_resolved_alias) {
-    host_.add_instance({{"id", "chat-2"}, {"alias", "llama3.1:70b"}, {"backend_type", "llamacpp"}, {"api_key", "k2"}});
+    host_.add_instance(
+        {{"id", "chat-2"},
+         {"alias", "llama3.1:70b"},
+         {"backend_type", "llamacpp"},
+         {"api_key", "k2"}}
+    );
     start_control({"--alias-prefix-fallback"});
     auto answer = control_.post("/v1/chat/completions", chat("llama3"));
     ASSERT_EQ(answer.status, 200) << answer.body;
@@ -173,15 +228,23 @@ TEST_F(routing_test, prefix_fallback_resolves_and_sends_the_resolved_alias) {
 
 TEST_F(routing_test, starting_an_instance_through_the_gateway_makes_it_routable) {
     start_control();
-    expect_error_shape(control_.post("/v1/chat/completions", chat("sleepy:1b")), 503, "no_running_instance");
-    auto started = control_.call(http::verb::post, "/hosts/" + host_id_ + "/instances/stopped-1/start");
+    expect_error_shape(
+        control_.post("/v1/chat/completions", chat("sleepy:1b")), 503, "no_running_instance"
+    );
+    auto started =
+        control_.call(http::verb::post, "/hosts/" + host_id_ + "/instances/stopped-1/start");
     ASSERT_EQ(started.status, 200) << started.body;
     EXPECT_EQ(started.json()["status"], "running");
-    ASSERT_TRUE(wait_until([&] { return control_.post("/v1/chat/completions", chat("sleepy:1b")).status == 200; }, 5s));
+    ASSERT_TRUE(wait_until(
+        [&] { return control_.post("/v1/chat/completions", chat("sleepy:1b")).status == 200; }, 5s
+    ));
 
-    auto stopped = control_.call(http::verb::post, "/hosts/" + host_id_ + "/instances/stopped-1/stop");
+    auto stopped =
+        control_.call(http::verb::post, "/hosts/" + host_id_ + "/instances/stopped-1/stop");
     ASSERT_EQ(stopped.status, 200);
-    EXPECT_TRUE(wait_until([&] { return control_.post("/v1/chat/completions", chat("sleepy:1b")).status == 503; }, 5s));
+    EXPECT_TRUE(wait_until(
+        [&] { return control_.post("/v1/chat/completions", chat("sleepy:1b")).status == 503; }, 5s
+    ));
 }
 
 }  // namespace

@@ -14,7 +14,9 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const json stream_body = {
-    {"model", "llama3:8b"}, {"stream", true}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+    {"model", "llama3:8b"},
+    {"stream", true},
+    {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
 
 class streaming_test : public ::testing::Test {
 protected:
@@ -24,12 +26,20 @@ protected:
     }
 
     void add_streamer(int chunks, int delay_ms) {
-        host_.add_instance({{"id", "chat-1"}, {"alias", "llama3:8b"}, {"backend_type", "llamacpp"},
-                            {"api_key", "k"}, {"stream_chunks", chunks}, {"chunk_delay_ms", delay_ms}});
+        host_.add_instance(
+            {{"id", "chat-1"},
+             {"alias", "llama3:8b"},
+             {"backend_type", "llamacpp"},
+             {"api_key", "k"},
+             {"stream_chunks", chunks},
+             {"chunk_delay_ms", delay_ms}}
+        );
         control_.add_host("gpu-1", host_.url(), "host-key");
     }
 
-    std::map<std::string, std::string> auth() const { return {{"X-API-Key", control_.api_key()}, {"Content-Type", "application/json"}}; }
+    std::map<std::string, std::string> auth() const {
+        return {{"X-API-Key", control_.api_key()}, {"Content-Type", "application/json"}};
+    }
 
     fake_host host_;
     control_process control_;
@@ -37,7 +47,9 @@ protected:
 
 TEST_F(streaming_test, chunks_arrive_as_they_are_produced_not_at_the_end) {
     add_streamer(4, 300);
-    sse_reader reader("127.0.0.1", control_.port(), "/v1/chat/completions", stream_body.dump(), auth());
+    sse_reader reader(
+        "127.0.0.1", control_.port(), "/v1/chat/completions", stream_body.dump(), auth()
+    );
     ASSERT_EQ(reader.status(), 200u);
     EXPECT_EQ(reader.headers().at("content-type").rfind("text/event-stream", 0), 0u);
 
@@ -60,14 +72,19 @@ TEST_F(streaming_test, chunks_arrive_as_they_are_produced_not_at_the_end) {
 TEST_F(streaming_test, client_disconnect_mid_stream_cancels_the_upstream_request) {
     add_streamer(50, 200);
     {
-        sse_reader reader("127.0.0.1", control_.port(), "/v1/chat/completions", stream_body.dump(), auth());
+        sse_reader reader(
+            "127.0.0.1", control_.port(), "/v1/chat/completions", stream_body.dump(), auth()
+        );
         ASSERT_TRUE(reader.next_event(5s));
         reader.close();
     }
-    ASSERT_TRUE(wait_until([&] {
-        auto seen = host_.requests("chat-1");
-        return seen.size() == 1 && seen[0]["disconnected"] == true;
-    }, 5s)) << host_.requests("chat-1").dump();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto seen = host_.requests("chat-1");
+            return seen.size() == 1 && seen[0]["disconnected"] == true;
+        },
+        5s
+    )) << host_.requests("chat-1").dump();
     EXPECT_TRUE(wait_until([&] { return host_.in_flight().value("chat-1", 0) == 0; }, 5s));
     EXPECT_FALSE(host_.requests("chat-1")[0]["completed"].get<bool>());
     // The gateway is still fine afterwards.
@@ -76,15 +93,32 @@ TEST_F(streaming_test, client_disconnect_mid_stream_cancels_the_upstream_request
 }
 
 TEST_F(streaming_test, client_leaving_a_slow_non_streamed_request_cancels_it_too) {
-    host_.add_instance({{"id", "slow-1"}, {"alias", "slow:1b"}, {"backend_type", "llamacpp"}, {"api_key", "k"}, {"delay_ms", 5000}});
+    host_.add_instance(
+        {{"id", "slow-1"},
+         {"alias", "slow:1b"},
+         {"backend_type", "llamacpp"},
+         {"api_key", "k"},
+         {"delay_ms", 5000}}
+    );
     control_.add_host("gpu-1", host_.url(), "host-key");
     json body = {{"model", "slow:1b"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
-    auto answer = http_request("127.0.0.1", control_.port(), http::verb::post, "/v1/chat/completions", body.dump(), auth(), 400ms);
+    auto answer = http_request(
+        "127.0.0.1",
+        control_.port(),
+        http::verb::post,
+        "/v1/chat/completions",
+        body.dump(),
+        auth(),
+        400ms
+    );
     EXPECT_EQ(answer.status, 0u) << "the client gave up before an answer";
-    EXPECT_TRUE(wait_until([&] {
-        auto seen = host_.requests("slow-1");
-        return seen.size() == 1 && seen[0]["disconnected"] == true;
-    }, 4s)) << host_.requests("slow-1").dump();
+    EXPECT_TRUE(wait_until(
+        [&] {
+            auto seen = host_.requests("slow-1");
+            return seen.size() == 1 && seen[0]["disconnected"] == true;
+        },
+        4s
+    )) << host_.requests("slow-1").dump();
 }
 
 TEST_F(streaming_test, completions_stream_is_relayed_too) {

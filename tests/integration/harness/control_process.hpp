@@ -24,8 +24,11 @@ public:
 
     // Starts solar-control with `api_key` ("" = none configured, so it generates one) plus
     // extra flags, and waits for its "listening on" line. Throws std::runtime_error otherwise.
-    void start(const std::string& api_key = "gateway-key", std::vector<std::string> extra_args = {},
-               std::map<std::string, std::string> extra_env = {});
+    void start(
+        const std::string& api_key = "gateway-key",
+        std::vector<std::string> extra_args = {},
+        std::map<std::string, std::string> extra_env = {}
+    );
     // SIGTERM and wait; returns the exit status.
     int stop();
     // Stops and starts again with the same data directory, key and arguments (new port).
@@ -37,8 +40,12 @@ public:
     child_process& process() { return *process_; }
 
     // A request carrying the gateway key as X-API-Key.
-    http_result call(http::verb method, const std::string& target, std::string body = "",
-                     std::map<std::string, std::string> headers = {}) const;
+    http_result call(
+        http::verb method,
+        const std::string& target,
+        std::string body = "",
+        std::map<std::string, std::string> headers = {}
+    ) const;
     http_result get(const std::string& target) const { return call(http::verb::get, target); }
     http_result post(const std::string& target, const nlohmann::json& body) const {
         return call(http::verb::post, target, body.dump());
