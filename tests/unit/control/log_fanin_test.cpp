@@ -13,8 +13,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/socket.h>
-
 #include <condition_variable>
 #include <set>
 #include <thread>
@@ -42,7 +40,8 @@ bool eventually(Predicate predicate, std::chrono::seconds limit = 10s) {
 class fake_host {
 public:
     fake_host(asio::io_context& ioc, std::string key)
-        : strand_(asio::make_strand(ioc)), acceptor_(strand_, {asio::ip::make_address("127.0.0.1"), 0}),
+        : strand_(asio::make_strand(ioc)),
+          acceptor_(strand_, {asio::ip::make_address("127.0.0.1"), 0}),
           key_(std::move(key)) {
         asio::co_spawn(strand_, accept_loop(), asio::detached);
     }
@@ -51,7 +50,11 @@ public:
 
     void append(std::uint64_t seq, std::string line) {
         asio::post(strand_, [this, seq, line = std::move(line)] {
-            held_.push_back(nlohmann::json{{"seq", seq}, {"ts", "t" + std::to_string(seq)}, {"stream", "stdout"}, {"line", line}});
+            held_.push_back(nlohmann::json{
+                {"seq", seq},
+                {"ts", "t" + std::to_string(seq)},
+                {"stream", "stdout"},
+                {"line", line}});
             for (auto* c : connections_) c->wake.cancel();
         });
     }
@@ -72,6 +75,7 @@ public:
         });
     }
 
+    // Waits until a connection asked for `target` and is being served.
     bool wait_for_target(const std::string& target) {
         std::unique_lock lock(mutex_);
         return seen_.wait_for(lock, 10s, [&] {
@@ -115,10 +119,8 @@ private:
         std::string target(req.target());
         {
             std::lock_guard lock(mutex_);
-            targets_.push_back(target);
             keys_.emplace_back(req["X-API-Key"]);
         }
-        seen_.notify_all();
         if (req["X-API-Key"] != key_) {
             http::response<http::string_body> res{http::status::unauthorized, req.version()};
             co_await http::async_write(stream, res, use_tuple);
@@ -130,6 +132,12 @@ private:
         if (aec) co_return;
         connection self{&ws, asio::steady_timer{strand_}};
         connections_.push_back(&self);
+        {
+            // Only now does a line appended later count as live for this connection.
+            std::lock_guard lock(mutex_);
+            targets_.push_back(target);
+        }
+        seen_.notify_all();
         auto epoch = epoch_;
         std::size_t cursor = 0;
         auto held_at_connect = held_.size();  // `since` filters these; live lines always go
@@ -161,19 +169,18 @@ private:
     std::vector<std::string> keys_;
 };
 
-// A blocking /ws/logs client; reads give up after 10 s instead of hanging the test.
+// A /ws/logs client whose calls block the test thread for at most 10 s each.
 class log_client {
 public:
     log_client(std::uint16_t port, const std::string& target) {
         ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
-        timeval timeout{10, 0};
-        ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
         ws_.handshake("127.0.0.1", target);
     }
 
     nlohmann::json read() {
         beast::flat_buffer buffer;
-        ws_.read(buffer);
+        auto ec = read_within_deadline(buffer);
+        if (ec) throw beast::system_error(ec);
         return nlohmann::json::parse(beast::buffers_to_string(buffer.data()));
     }
 
@@ -181,8 +188,7 @@ public:
     websocket::close_reason read_until_close() {
         beast::flat_buffer buffer;
         for (;;) {
-            beast::error_code ec;
-            ws_.read(buffer, ec);
+            auto ec = read_within_deadline(buffer);
             if (ec == websocket::error::closed) return ws_.reason();
             if (ec) throw beast::system_error(ec);
             buffer.clear();
@@ -190,6 +196,21 @@ public:
     }
 
 private:
+    beast::error_code read_within_deadline(beast::flat_buffer& buffer) {
+        std::optional<beast::error_code> result;
+        ws_.async_read(buffer, [&](beast::error_code ec, std::size_t) { result = ec; });
+        ioc_.restart();
+        ioc_.run_for(10s);
+        if (!result) {
+            beast::error_code ignored;
+            ws_.next_layer().close(ignored);
+            ioc_.restart();
+            ioc_.run();
+            return asio::error::timed_out;
+        }
+        return *result;
+    }
+
     asio::io_context ioc_;
     websocket::stream<tcp::socket> ws_{ioc_};
 };
@@ -200,7 +221,7 @@ protected:
         log_fanin_options options;
         options.backoff_initial = 5ms;
         options.backoff_max = 20ms;
-        options.client_queue = {4, 64 * 1024 * 1024};
+        options.client_queue = {16, 64 * 1024 * 1024};  // more than any burst below
         fanin_.emplace(ioc_, pool_, options);
         routes_.add(
             http::verb::get,
@@ -318,7 +339,8 @@ TEST_F(log_fanin_test, clients_filter_by_instance) {
 
     auto line = only_i2->read();
     EXPECT_EQ(line["instance_id"], "i2");
-    std::set<std::string> seen{everything->read()["instance_id"], everything->read()["instance_id"]};
+    std::set<std::string> seen{
+        everything->read()["instance_id"], everything->read()["instance_id"]};
     EXPECT_EQ(seen, (std::set<std::string>{"i1", "i2"}));
 
     follow({"i1"});  // i2 disappeared from the registry
@@ -328,7 +350,7 @@ TEST_F(log_fanin_test, clients_filter_by_instance) {
 TEST_F(log_fanin_test, a_client_that_falls_behind_is_closed_with_1008) {
     auto slow = connect();
     auto big = std::make_shared<const std::string>(64 * 1024, 'x');
-    // The client reads nothing: socket buffers fill, then its queue of 4 overflows.
+    // The client reads nothing: socket buffers fill, then its queue of 16 overflows.
     bool overflowed = eventually([&] { return fanin_->hub().publish("h1", "i1", big) == 0; });
     ASSERT_TRUE(overflowed);
     auto reason = slow->read_until_close();

@@ -2,7 +2,6 @@
 #include <solar/control/log_line.hpp>
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace solar::control {
@@ -146,8 +145,7 @@ TEST(reconnect_backoff, doubles_up_to_the_maximum_and_resets) {
             milliseconds(4000),
             milliseconds(8000),
             milliseconds(10000),
-            milliseconds(10000)}
-        )
+            milliseconds(10000)})
     );
     backoff.reset();
     EXPECT_EQ(backoff.next(), milliseconds(250));
