@@ -2,17 +2,13 @@
 #pragma once
 
 #include <solar/control/log_hub.hpp>
+#include <solar/control/net_types.hpp>
 #include <solar/core/router.hpp>
 
 #include <chrono>
 #include <memory>
 
 namespace solar::control {
-
-// The same aliases as solar::core's (redeclaring an alias to the same namespace is allowed).
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
 
 struct log_client_options {
     // A client that sends nothing (not even a pong to our pings, sent at half this) for this
