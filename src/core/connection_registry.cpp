@@ -10,15 +10,17 @@ void connection_slot::set_closer(std::function<void()> closer) {
     closer_ = std::move(closer);
 }
 
-void connection_slot::close(bool force) {
+void connection_slot::close(bool force, bool long_lived) {
     // Sockets are not thread-safe: close on the connection's own strand, deciding there.
-    asio::post(executor_, [self = shared_from_this(), force] {
+    asio::post(executor_, [self = shared_from_this(), force, long_lived] {
         std::function<void()> closer;
         {
             std::lock_guard lock(self->mutex_);
             closer = self->closer_;
         }
-        if (closer && (force || self->current_phase() != phase::busy)) closer();
+        auto now = self->current_phase();
+        bool closable = now == phase::idle || (now == phase::long_lived && long_lived);
+        if (closer && (force || closable)) closer();
     });
 }
 
@@ -38,10 +40,10 @@ std::size_t connection_registry::size() const {
     return slots_.size();
 }
 
-void connection_registry::close_idle() {
+void connection_registry::close_idle(bool long_lived) {
     std::lock_guard lock(mutex_);
     for (auto& slot : slots_) {
-        slot->close(false);
+        slot->close(false, long_lived);
     }
 }
 

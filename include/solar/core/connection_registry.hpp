@@ -24,8 +24,9 @@ public:
 
     // How to close this connection from outside; runs on the connection's executor.
     void set_closer(std::function<void()> closer);
-    // Closes the connection; unless forced, only when it is not serving a request by then.
-    void close(bool force);
+    // Closes the connection; unless forced, only when it is idle by then, or long-lived and
+    // `long_lived` is set.
+    void close(bool force, bool long_lived = true);
 
 private:
     asio::any_io_executor executor_;
@@ -42,8 +43,9 @@ public:
     void remove(handle h);
     std::size_t size() const;
 
-    // Closes connections that are idle or long-lived (WebSockets); busy ones are left to finish.
-    void close_idle();
+    // Closes connections that are idle, and long-lived ones (WebSockets) unless `long_lived`
+    // is false; busy ones are left to finish.
+    void close_idle(bool long_lived = true);
     // Closes everything (end of the grace period).
     void close_all();
 

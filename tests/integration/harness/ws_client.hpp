@@ -43,6 +43,9 @@ public:
     // Whether the server closed the connection (or it broke) and no message is left.
     bool closed() const { return closed_ && messages_.empty(); }
 
+    // The close frame the server sent (code 0 = none came), meaningful once closed().
+    boost::beast::websocket::close_reason close_reason() const { return ws_.reason(); }
+
     // Sends a close frame and waits briefly for the server's; then drops the connection.
     void close();
 
