@@ -1,6 +1,6 @@
 // Tolerant parsing of solar-host instance lists (seed 002 shape, plus optional extras).
 #include <solar/control/instance_info.hpp>
-#include <solar/control/param_count.hpp>
+#include <solar/core/param_count.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -103,7 +103,7 @@ std::optional<instance_info> parse_instance(
     auto reported = number_member(item, "parameter_count");
     if (!reported) reported = number_member(item, "n_params");
     if (!reported) reported = number_member(config, "parameter_count");
-    info.parameter_count = effective_parameter_count(reported, info.alias);
+    info.parameter_count = core::effective_parameter_count(reported, info.alias);
     return info;
 }
 

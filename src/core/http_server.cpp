@@ -13,12 +13,17 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <array>
+
 namespace solar::core {
 
 namespace {
 
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// How long WebSockets may take to close themselves at shutdown before they are closed.
+constexpr std::chrono::milliseconds long_lived_close_window{1000};
 
 std::string random_hex(std::size_t bytes) {
     std::string raw(bytes, '\0');
@@ -49,16 +54,42 @@ bool is_quiet_close(const beast::error_code& ec) {
            ec == asio::error::eof || ec == asio::error::bad_descriptor;
 }
 
-response plain_error(const api_error& error, unsigned version) {
+response plain_error(const api_error& error, unsigned version, const server_options& options) {
     response res{error.status, version};
     res.set(http::field::content_type, "application/json");
     res.keep_alive(false);
-    res.body() = error_body(error);
+    res.body() = options.error_body(error);
     res.prepare_payload();
     return res;
 }
 
+// Reads and drops what the client still sends, for a bounded time and amount, after an answer
+// given before its body was read: closing with unread bytes resets the connection, and a
+// client still writing its body would never see the answer (nginx's lingering close).
+asio::awaitable<void> linger(beast::tcp_stream& stream) {
+    constexpr std::size_t max_bytes = 64 * 1024 * 1024;
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> sink;
+    for (std::size_t total = 0; total < max_bytes;) {
+        auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+        if (rec) break;
+        total += n;
+    }
+}
+
+api_error too_large_error(std::size_t limit) {
+    return payload_too_large(
+        "Request body exceeds the limit of " + std::to_string(limit) + " bytes"
+    );
+}
+
 }  // namespace
+
+response http_server::error_answer(const api_error& error, const request& req) const {
+    return json_response(error.status, options_.error_body(error), req);
+}
 
 std::string request_id_for(const request& req) {
     if (auto it = req.find("x-request-id"); it != req.end() && is_safe_request_id(it->value())) {
@@ -143,11 +174,24 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         parser.header_limit(64 * 1024);
         stream.expires_after(options_.keep_alive_timeout);
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        if (ec == http::error::body_limit) {
+            // A Content-Length over the limit fails here already, before any body byte.
+            stream.expires_after(options_.write_timeout);
+            co_await http::async_write(
+                stream,
+                plain_error(
+                    too_large_error(options_.max_body_bytes), parser.get().version(), options_
+                ),
+                use_tuple
+            );
+            co_await linger(stream);
+            break;
+        }
         if (ec) {
             if (!is_quiet_close(ec) && ec != http::error::partial_message) {
                 auto error = bad_request("Malformed HTTP request: " + ec.message());
                 stream.expires_after(options_.write_timeout);
-                co_await http::async_write(stream, plain_error(error, 11), use_tuple);
+                co_await http::async_write(stream, plain_error(error, 11, options_), use_tuple);
             }
             break;
         }
@@ -165,12 +209,16 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
         if (ec) {
             if (ec == http::error::body_limit) {
-                auto error = payload_too_large(
-                    "Request body exceeds the limit of " + std::to_string(options_.max_body_bytes) +
-                    " bytes"
-                );
+                // A chunked body only shows its size while it is read.
                 stream.expires_after(options_.write_timeout);
-                co_await http::async_write(stream, plain_error(error, header.version()), use_tuple);
+                co_await http::async_write(
+                    stream,
+                    plain_error(
+                        too_large_error(options_.max_body_bytes), header.version(), options_
+                    ),
+                    use_tuple
+                );
+                co_await linger(stream);
             }
             break;
         }
@@ -217,7 +265,7 @@ asio::awaitable<bool> http_server::serve_one(
     auto match = routes_.match(req.method(), ctx.path);
     if (!match.matched) {
         if (match.path_known) {
-            result = error_response(
+            result = error_answer(
                 method_not_allowed(
                     "Method " + std::string(req.method_string()) + " is not allowed on " + ctx.path
                 ),
@@ -227,7 +275,7 @@ asio::awaitable<bool> http_server::serve_one(
             for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
             result->set(http::field::allow, allow);
         } else {
-            result = error_response(not_found("No route for " + ctx.path), req);
+            result = error_answer(not_found("No route for " + ctx.path), req);
         }
     } else {
         ctx.params = std::move(match.params);
@@ -235,7 +283,7 @@ asio::awaitable<bool> http_server::serve_one(
         std::optional<std::string> query_key;
         if (options.allow_query_key) query_key = ctx.query_param("api_key");
         if (!options.public_access && !key_matches(presented_key(req, query_key), api_key_)) {
-            result = error_response(unauthorized(), req);
+            result = error_answer(unauthorized(), req);
         } else {
             try {
                 result = co_await match.matched->run(ctx);
@@ -250,7 +298,7 @@ asio::awaitable<bool> http_server::serve_one(
                 if (ctx.written_status || ctx.stream_released) {
                     ctx.close_connection = true;
                 } else {
-                    result = error_response(internal_error(), req);
+                    result = error_answer(internal_error(), req);
                 }
             }
         }
@@ -295,9 +343,13 @@ asio::awaitable<void> http_server::shutdown(std::chrono::milliseconds grace) {
 
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer{executor};
-    auto deadline = std::chrono::steady_clock::now() + grace;
+    auto now = std::chrono::steady_clock::now();
+    auto deadline = now + grace;
+    // WebSockets get a moment to end themselves first: a service that closes its own on
+    // shutdown (log clients hear 1001) must not lose the close frame to a socket close.
+    auto long_lived_deadline = now + std::min(grace, long_lived_close_window);
     while (connections_.size() > 0 && std::chrono::steady_clock::now() < deadline) {
-        connections_.close_idle();
+        connections_.close_idle(std::chrono::steady_clock::now() >= long_lived_deadline);
         timer.expires_after(std::chrono::milliseconds(25));
         co_await timer.async_wait(use_tuple);
     }

@@ -1,10 +1,10 @@
 // Size-tag parsing for aliases such as "llama3:8b", "qwen-0.5b" or "mixtral:8x7b".
-#include <solar/control/param_count.hpp>
+#include <solar/core/param_count.hpp>
 
 #include <charconv>
 #include <cmath>
 
-namespace solar::control {
+namespace solar::core {
 
 namespace {
 
@@ -110,4 +110,4 @@ double effective_parameter_count(std::optional<double> reported, std::string_vie
     return 1;
 }
 
-}  // namespace solar::control
+}  // namespace solar::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <solar/core/connection_registry.hpp>
+#include <solar/core/json_error.hpp>
 #include <solar/core/router.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,9 @@ struct server_options {
     std::chrono::milliseconds keep_alive_timeout{60000};  // idle wait for the next request
     std::chrono::milliseconds read_timeout{30000};        // the rest of a request once it started
     std::chrono::milliseconds write_timeout{30000};
+    // The JSON body of the errors the server itself answers (401, 404, 405, 413, 500):
+    // OpenAI's shape by default; solar-host adds FastAPI's "detail" for its existing clients.
+    std::function<std::string(const api_error&)> error_body = core::error_body;
 };
 
 class http_server {
@@ -48,6 +53,7 @@ public:
 private:
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(asio::ip::tcp::socket socket);
+    response error_answer(const api_error& error, const request& req) const;
     asio::awaitable<bool> serve_one(
         request& req, beast::tcp_stream& stream, beast::flat_buffer& buffer, connection_slot& slot
     );

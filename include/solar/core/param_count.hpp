@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-namespace solar::control {
+namespace solar::core {
 
 // The parameter count named by the alias's size tag: a number with a unit k, m, b or t
 // (case-insensitive), optionally "<experts>x<size>" as in "mixtral:8x7b" (56e9), standing as
@@ -17,4 +17,4 @@ std::optional<double> parameter_count_from_alias(std::string_view alias);
 // instance weighs something in the balancer).
 double effective_parameter_count(std::optional<double> reported, std::string_view alias);
 
-}  // namespace solar::control
+}  // namespace solar::core

@@ -1,9 +1,9 @@
 // Unit tests for alias size-tag parsing and the effective parameter count.
-#include <solar/control/param_count.hpp>
+#include <solar/core/param_count.hpp>
 
 #include <gtest/gtest.h>
 
-namespace solar::control {
+namespace solar::core {
 namespace {
 
 TEST(param_count, reads_common_size_tags) {
@@ -82,4 +82,4 @@ TEST(param_count, effective_defaults_to_one) {
 }
 
 }  // namespace
-}  // namespace solar::control
+}  // namespace solar::core
