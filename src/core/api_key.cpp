@@ -88,4 +88,25 @@ key_source load_or_create_key_file(
     return out;
 }
 
+std::optional<std::string> resolve_api_key(
+    const std::string& configured, const std::filesystem::path& data_dir, spdlog::logger& log
+) {
+    if (!configured.empty()) return configured;
+    try {
+        auto key = load_or_create_key_file(data_dir, "api_key");
+        log.warn(
+            "no API_KEY configured; using the key {} in {}",
+            key.generated ? "generated" : "stored",
+            key.file.string()
+        );
+        if (key.insecure_permissions) {
+            log.warn("{} is readable by other users; chmod 600 it", key.file.string());
+        }
+        return key.key;
+    } catch (const std::exception& e) {
+        log.critical("cannot create the API key file: {}", e.what());
+        return std::nullopt;
+    }
+}
+
 }  // namespace solar::core

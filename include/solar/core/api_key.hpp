@@ -1,7 +1,10 @@
 // API keys: constant-time comparison, generation, and the key file kept in the data directory.
 #pragma once
 
+#include <spdlog/logger.h>
+
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +32,14 @@ struct key_source {
 // when the file cannot be read or written, std::runtime_error when an existing file is empty.
 key_source load_or_create_key_file(
     const std::filesystem::path& data_dir, std::string_view file_name
+);
+
+// The key a daemon runs with: `configured` when set; otherwise, so that no daemon ever runs
+// open, the key kept in data_dir/api_key (generated once, mode 0600), with a log line saying
+// where it is (never the key itself). nullopt, after a critical log line, when the file cannot
+// be read or written.
+std::optional<std::string> resolve_api_key(
+    const std::string& configured, const std::filesystem::path& data_dir, spdlog::logger& log
 );
 
 }  // namespace solar::core

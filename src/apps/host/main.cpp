@@ -32,24 +32,9 @@ int main(int argc, char** argv) {
         );
         return 1;
     }
-    if (config.api_key.empty()) {
-        // Never run open: make a key once and keep it in the data directory.
-        try {
-            auto key = solar::core::load_or_create_key_file(config.data_dir, "api_key");
-            config.api_key = key.key;
-            log->warn(
-                "no API_KEY configured; using the key {} in {}",
-                key.generated ? "generated" : "stored",
-                key.file.string()
-            );
-            if (key.insecure_permissions) {
-                log->warn("{} is readable by other users; chmod 600 it", key.file.string());
-            }
-        } catch (const std::exception& e) {
-            log->critical("cannot create the API key file: {}", e.what());
-            return 1;
-        }
-    }
+    auto key = solar::core::resolve_api_key(config.api_key, config.data_dir, *log);
+    if (!key) return 1;
+    config.api_key = std::move(*key);
     if (config.llama_server_path.empty()) {
         log->warn("llama-server not found on PATH: llamacpp instances will fail to start");
     }

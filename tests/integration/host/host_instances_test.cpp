@@ -129,6 +129,29 @@ TEST_F(host_instances_test, every_route_needs_the_key) {
     ));
 }
 
+TEST(host_key_test, without_a_configured_key_one_is_generated_kept_private_and_reused) {
+    host_process host;
+    host.start("");
+    auto file = host.data().file("api_key");
+    ASSERT_TRUE(std::filesystem::exists(file));
+    auto perms = std::filesystem::status(file).permissions();
+    EXPECT_EQ(
+        perms & std::filesystem::perms::all,
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write
+    );
+    const std::string key = host.api_key();
+    EXPECT_GE(key.size(), 32u);
+    EXPECT_EQ(host.get("/instances").status, 200);
+    EXPECT_EQ(http_request("127.0.0.1", host.port(), http::verb::get, "/instances").status, 401);
+    EXPECT_NE(host.process().output().find(file.string()), std::string::npos)
+        << "the log says where";
+    EXPECT_EQ(host.process().output().find(key), std::string::npos)
+        << "the log never shows the key";
+    host.stop();
+    host.start("");
+    EXPECT_EQ(host.api_key(), key);
+}
+
 TEST_F(host_instances_test, create_fills_defaults_assigns_a_port_and_reads_the_model) {
     auto model = host_.model_file("m.gguf");
     // No backend_type: a llamacpp config, as configs from before multi-backend support are.
