@@ -1,7 +1,9 @@
 // Builds every part of the gateway, serves until a signal, then shuts down gracefully.
 #include <solar/control/app.hpp>
 #include <solar/control/log_fanin.hpp>
+#include <solar/control/openapi_document.hpp>
 #include <solar/control/services.hpp>
+#include <solar/core/api_docs.hpp>
 #include <solar/core/http_server.hpp>
 #include <solar/core/logging.hpp>
 
@@ -13,6 +15,21 @@
 #include <thread>
 
 namespace solar::control {
+
+void add_all_routes(core::router& routes, control_services& services) {
+    add_health_routes(routes, services);
+    add_host_routes(routes, services);
+    add_openai_routes(routes, services);
+    routes.add(
+        http::verb::get,
+        "/ws/logs",
+        [&logs = services.logs](core::request_context& ctx) { return logs.handle_ws(ctx); },
+        core::route_options{.allow_query_key = true}
+    );
+    core::add_api_docs_routes(
+        routes, std::string(openapi_document()), {.assets_dir = core::default_swagger_ui_dir()}
+    );
+}
 
 int run_control(const control_config& config) {
     auto log = core::component_logger("control");
@@ -51,15 +68,7 @@ int run_control(const control_config& config) {
                          ) { logs.update_instances(instances, hosts); });
 
     core::router routes;
-    add_health_routes(routes, services);
-    add_host_routes(routes, services);
-    add_openai_routes(routes, services);
-    routes.add(
-        http::verb::get,
-        "/ws/logs",
-        [&logs](core::request_context& ctx) { return logs.handle_ws(ctx); },
-        core::route_options{.allow_query_key = true}
-    );
+    add_all_routes(routes, services);
 
     core::server_options server_options;
     server_options.address = config.host;

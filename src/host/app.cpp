@@ -1,10 +1,12 @@
 // solar-host's lifetime: boot the instances, serve, and on a signal stop every child before
 // exiting, so no process outlives it.
+#include <solar/core/api_docs.hpp>
 #include <solar/core/http_server.hpp>
 #include <solar/core/logging.hpp>
 #include <solar/host/app.hpp>
 #include <solar/host/host_error.hpp>
 #include <solar/host/instance_manager.hpp>
+#include <solar/host/openapi_document.hpp>
 #include <solar/host/routes.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +16,18 @@
 #include <thread>
 
 namespace solar::host {
+
+void add_all_routes(core::router& routes, instance_manager& manager) {
+    add_system_routes(routes);
+    add_instance_routes(routes, manager);
+    add_instance_socket_routes(routes, manager);
+    core::add_api_docs_routes(
+        routes,
+        std::string(openapi_document()),
+        {.assets_dir = core::default_swagger_ui_dir(),
+         .error_body = [](const core::api_error& error) { return host_error_body(error); }}
+    );
+}
 
 int run_host(const host_config& config) {
     auto log = core::component_logger("host");
@@ -40,9 +54,7 @@ int run_host(const host_config& config) {
     }
 
     core::router routes;
-    add_system_routes(routes);
-    add_instance_routes(routes, manager);
-    add_instance_socket_routes(routes, manager);
+    add_all_routes(routes, manager);
 
     core::server_options options;
     options.address = config.host;

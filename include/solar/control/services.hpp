@@ -33,5 +33,7 @@ struct control_services {
 void add_health_routes(core::router& routes, control_services& services);
 void add_host_routes(core::router& routes, control_services& services);
 void add_openai_routes(core::router& routes, control_services& services);
+// Every route solar-control serves: the groups above, WS /ws/logs and the API docs.
+void add_all_routes(core::router& routes, control_services& services);
 
 }  // namespace solar::control

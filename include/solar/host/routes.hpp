@@ -32,4 +32,7 @@ void add_instance_routes(core::router& routes, instance_manager& manager);
 // WS /instances/{id}/logs; GET /instances/{id}/state, plain or as a WebSocket.
 void add_instance_socket_routes(core::router& routes, instance_manager& manager);
 
+// Every route solar-host serves: the groups above and the API docs (/openapi.json, /docs).
+void add_all_routes(core::router& routes, instance_manager& manager);
+
 }  // namespace solar::host

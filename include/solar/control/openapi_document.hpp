@@ -1,0 +1,12 @@
+// solar-control's OpenAPI document (docs/openapi/solar-control.json), embedded at build time
+// so the binary always serves the document it was built with (cmake/api_docs.cmake).
+#pragma once
+
+#include <string_view>
+
+namespace solar::control {
+
+// The document's JSON text.
+std::string_view openapi_document();
+
+}  // namespace solar::control
