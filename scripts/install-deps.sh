@@ -9,6 +9,12 @@ packages=(
     nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
     libsqlite3-dev libssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
+    libpcre2-dev libutf8proc-dev  # tokenizers: byte-level BPE split regex, Unicode normalisation
+    libtorch-dev                  # solar-hf-runner (1.13.1, CPU)
+    libopenblas0-openmp           # without it libtorch's matrix products are ~25 times slower
+    python3-torch python3-numpy   # test-only: independent reference outputs for the runner
+    wrk nginx-light docker-compose  # benchmarks (bench/) and the compose-file check
+    chromium                      # test-only: headless browser test of /docs (tests/browser)
     curl ca-certificates procps openssl sqlite3
 )
 
