@@ -645,16 +645,21 @@ TEST(llama_standin_hf, embedding_and_classification_tasks) {
     EXPECT_EQ(embed.post("/v1/classify", json{{"input", "a"}}, key).status, 404u);
 
     auto labels =
-        classify.post("/v1/classify", json{{"model", "m1"}, {"input", "great movie"}}, key).json();
-    EXPECT_EQ(labels["object"], "list");
-    const auto& first = labels["data"][0];
+        classify
+            .post(
+                "/v1/classify", json{{"model", "m1"}, {"input", "great movie"}, {"top_k", 2}}, key
+            )
+            .json();
+    EXPECT_EQ(labels["object"], "classification");
+    EXPECT_EQ(labels["id"].get<std::string>().rfind("clf-", 0), 0u);
+    const auto& first = labels["choices"][0];
     EXPECT_TRUE(first["label"] == "negative" || first["label"] == "positive");
-    EXPECT_NEAR(
-        first["scores"]["negative"].get<double>() + first["scores"]["positive"].get<double>(),
-        1.0,
-        1e-9
-    );
-    EXPECT_EQ(first["score"], first["scores"][first["label"].get<std::string>()]);
+    const auto& all = first["scores"];
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_NEAR(all[0]["score"].get<double>() + all[1]["score"].get<double>(), 1.0, 1e-9);
+    EXPECT_GE(all[0]["score"].get<double>(), all[1]["score"].get<double>());
+    EXPECT_EQ(first["score"], all[0]["score"]);
+    EXPECT_EQ(first["label"], all[0]["label"]);
     EXPECT_EQ(classify.post("/v1/classify", json{{"input", "x"}}).status, 401u);
     EXPECT_EQ(classify.post("/v1/classify", json{{"model", "m1"}}, key).status, 400u);
 }

@@ -27,68 +27,13 @@ const std::regex port_line(R"(main: HTTP server is listening, hostname: 127\.0\.
 );
 const std::regex loaded_line(R"(main: model loaded)");
 
-// A WordPiece tokenizer.json over [PAD] [UNK] [CLS] [SEP], a-z and ##a-##z (ids 0-55), small
-// enough for the tiny models' vocabularies.
-std::string tiny_tokenizer_json() {
-    json vocab = json::object();
-    int id = 0;
-    for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]"}) vocab[t] = id++;
-    for (char c = 'a'; c <= 'z'; ++c) vocab[std::string(1, c)] = id++;
-    for (char c = 'a'; c <= 'z'; ++c) vocab["##" + std::string(1, c)] = id++;
-    json added = json::array();
-    for (int i = 0; i < 4; ++i) {
-        added.push_back(
-            {{"id", i},
-             {"content", vocab.items().begin().key()},
-             {"single_word", false},
-             {"lstrip", false},
-             {"rstrip", false},
-             {"normalized", false},
-             {"special", true}}
-        );
-    }
-    const char* names[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]"};
-    for (int i = 0; i < 4; ++i) added[i]["content"] = names[i];
-    json special = {{"SpecialToken", {{"id", "[CLS]"}, {"type_id", 0}}}};
-    json sep = {{"SpecialToken", {{"id", "[SEP]"}, {"type_id", 0}}}};
-    json a = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
-    json b = {{"Sequence", {{"id", "B"}, {"type_id", 1}}}};
-    json sep1 = {{"SpecialToken", {{"id", "[SEP]"}, {"type_id", 1}}}};
-    return json{
-        {"version", "1.0"},
-        {"truncation", nullptr},
-        {"padding", nullptr},
-        {"added_tokens", added},
-        {"normalizer",
-         {{"type", "BertNormalizer"},
-          {"clean_text", true},
-          {"handle_chinese_chars", true},
-          {"strip_accents", nullptr},
-          {"lowercase", true}}},
-        {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
-        {"post_processor",
-         {{"type", "TemplateProcessing"},
-          {"single", {special, a, sep}},
-          {"pair", {special, a, sep, b, sep1}},
-          {"special_tokens",
-           {{"[CLS]", {{"id", "[CLS]"}, {"ids", {2}}, {"tokens", {"[CLS]"}}}},
-            {"[SEP]", {{"id", "[SEP]"}, {"ids", {3}}, {"tokens", {"[SEP]"}}}}}}}},
-        {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}}},
-        {"model",
-         {{"type", "WordPiece"},
-          {"unk_token", "[UNK]"},
-          {"continuing_subword_prefix", "##"},
-          {"max_input_chars_per_word", 100},
-          {"vocab", vocab}}},
-    }
-        .dump();
-}
-
 // A copy of a tiny model with the tokenizer beside it.
 fs::path model_copy(const temp_dir& dir, const std::string& name) {
     auto out = dir.file(name);
     fs::copy(data_dir / "models" / name, out, fs::copy_options::recursive);
-    std::ofstream(out / "tokenizer.json") << tiny_tokenizer_json();
+    // A WordPiece tokenizer over [PAD] [UNK] [CLS] [SEP], a-z and ##a-##z (ids 0-55), small
+    // enough for the tiny models' vocabularies.
+    fs::copy_file(data_dir / "models" / "tiny_wordpiece_tokenizer.json", out / "tokenizer.json");
     return out;
 }
 
