@@ -57,6 +57,7 @@ std::vector<std::string> llama_server_argv(
         argv.insert(argv.end(), {"--chat-template-file", *c.chat_template_file, "--jinja"});
     if (c.special) argv.emplace_back("--special");
     if (c.embeddings) argv.emplace_back("--embeddings");
+    if (c.pooling) argv.insert(argv.end(), {"--pooling", *c.pooling});
     append_common_tail(argv, c, port);
     return argv;
 }

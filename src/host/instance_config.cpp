@@ -352,6 +352,7 @@ private:
 constexpr std::array<std::string_view, 4> devices = {"auto", "cuda", "mps", "cpu"};
 constexpr std::array<std::string_view, 4> dtypes = {"auto", "float16", "bfloat16", "float32"};
 constexpr std::array<std::string_view, 3> poolings = {"mean", "cls", "last"};
+constexpr std::array<std::string_view, 5> llama_poolings = {"none", "mean", "cls", "last", "rank"};
 
 void read_base(field_reader& in, instance_base& base) {
     in.string_field("alias", base.alias, true);
@@ -379,6 +380,12 @@ instance_config read_llamacpp(field_reader& in, const validation_env& env) {
     }
     in.bool_field("special", config.special);
     in.bool_field("embeddings", config.embeddings);
+    // Optional: absent or null means the model's own pooling.
+    if (const json* value = in.find("pooling"); value != nullptr && !value->is_null()) {
+        std::string pooling;
+        in.enum_field("pooling", pooling, llama_poolings);
+        if (!pooling.empty()) config.pooling = std::move(pooling);
+    }
     return config;
 }
 
@@ -515,6 +522,7 @@ json to_json(const instance_config& config) {
                     c.chat_template_file ? json(*c.chat_template_file) : json(nullptr);
                 out["special"] = c.special;
                 out["embeddings"] = c.embeddings;
+                out["pooling"] = c.pooling ? json(*c.pooling) : json(nullptr);
                 return out;
             },
             [](const hf_causal_config& c) {

@@ -136,8 +136,6 @@ export class stack {
         const model = join(this.dir, 'tiny.gguf');
         symlinkSync(required_env('SOLAR_GGUF_FIXTURE'), model);
 
-        // llamacpp configs have no pooling field and the tiny model's default pooling (none)
-        // is not OAI-compatible; llama-server reads LLAMA_ARG_POOLING, which solar-host passes on.
         const host = new daemon(
             'solar-host',
             [
@@ -149,7 +147,7 @@ export class stack {
                 '--llama-server-path', required_env('SOLAR_LLAMA_STANDIN_BIN'),
                 '--stop-grace-s', '3',
             ],
-            { ...process.env, LLAMA_ARG_POOLING: 'mean' },
+            process.env,
             join(this.dir, 'solar-host.log'),
         );
         this.daemons.push(host);
@@ -157,7 +155,8 @@ export class stack {
 
         const configs = [
             { backend_type: 'llamacpp', model, alias: CHAT_ALIAS, api_key: INSTANCE_KEY, ctx_size: 2048 },
-            { backend_type: 'llamacpp', model, alias: EMBED_ALIAS, api_key: INSTANCE_KEY, ctx_size: 2048, embeddings: true },
+            // The tiny model's own pooling (none) is not OpenAI-compatible: ask for mean.
+            { backend_type: 'llamacpp', model, alias: EMBED_ALIAS, api_key: INSTANCE_KEY, ctx_size: 2048, embeddings: true, pooling: 'mean' },
         ];
         this.instances = {};
         for (const config of configs) {

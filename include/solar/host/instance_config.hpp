@@ -39,6 +39,9 @@ struct llamacpp_config : instance_base {
     std::optional<std::string> chat_template_file;  // must exist when given
     bool special = false;                           // llama-server --special
     bool embeddings = false;  // serve /v1/embeddings instead of chat and completions
+    // llama-server --pooling: none, mean, cls, last or rank; nullopt = the model's own. Models
+    // whose own pooling is none cannot serve OpenAI embeddings without it.
+    std::optional<std::string> pooling;
 };
 
 // backend_type "huggingface_causal": a solar-hf-runner child with --task causal.

@@ -63,6 +63,7 @@ TEST(command_line, llama_server_optional_flags_and_assigned_port) {
     c.chat_template_file = "/t/harmony.jinja";
     c.special = true;
     c.embeddings = true;
+    c.pooling = "mean";
     c.host = "127.0.0.1";
     c.port = 4000;  // the requested port; the assigned one is what counts
     auto argv = command_line(c, 3501, programs);
@@ -75,6 +76,8 @@ TEST(command_line, llama_server_optional_flags_and_assigned_port) {
             "--jinja",
             "--special",
             "--embeddings",
+            "--pooling",
+            "mean",
             "--host",
             "127.0.0.1",
             "--port",

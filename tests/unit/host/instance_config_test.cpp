@@ -57,6 +57,7 @@ TEST(instance_config, config_without_backend_type_is_llamacpp_with_defaults) {
     EXPECT_FALSE(c.chat_template_file);
     EXPECT_FALSE(c.special);
     EXPECT_FALSE(c.embeddings);
+    EXPECT_FALSE(c.pooling);
     EXPECT_EQ(c.host, "0.0.0.0");
     EXPECT_FALSE(c.port);
     EXPECT_FALSE(c.auto_restart);
@@ -77,6 +78,7 @@ TEST(instance_config, every_llamacpp_field_is_read) {
         {"chat_template_file", "/t/harmony.jinja"},
         {"special", true},
         {"embeddings", true},
+        {"pooling", "mean"},
         {"host", "127.0.0.1"},
         {"port", 3600},
         {"auto_restart", true},
@@ -92,6 +94,7 @@ TEST(instance_config, every_llamacpp_field_is_read) {
     EXPECT_EQ(c.chat_template_file, "/t/harmony.jinja");
     EXPECT_TRUE(c.special);
     EXPECT_TRUE(c.embeddings);
+    EXPECT_EQ(c.pooling, "mean");
     EXPECT_EQ(c.host, "127.0.0.1");
     EXPECT_EQ(c.port, 3600);
     EXPECT_TRUE(c.auto_restart);
@@ -138,6 +141,20 @@ TEST(instance_config, every_offending_field_is_reported_at_once) {
     EXPECT_EQ(error_at(errors, "port")->type, "less_than_equal");
     EXPECT_EQ(error_at(errors, "port")->msg, "Input should be from 1 to 65535, got number 70000");
     EXPECT_EQ(error_at(errors, "host")->type, "string_type");
+}
+
+TEST(instance_config, llamacpp_pooling_is_one_of_llama_servers_and_null_means_the_models_own) {
+    auto input = llama_minimal();
+    input["pooling"] = nullptr;
+    EXPECT_FALSE(std::get<llamacpp_config>(parse_ok(input)).pooling);
+    input["pooling"] = "max";
+    auto errors = parse_errors(input);
+    ASSERT_EQ(errors.size(), 1u) << describe(errors);
+    EXPECT_EQ(error_at(errors, "pooling")->type, "enum");
+    input["pooling"] = "rank";
+    auto c = std::get<llamacpp_config>(parse_ok(input));
+    EXPECT_EQ(c.pooling, "rank");
+    EXPECT_EQ(to_json(instance_config{c})["pooling"], "rank");
 }
 
 TEST(instance_config, wrong_json_types_are_named) {
@@ -345,7 +362,8 @@ TEST(instance_config, to_json_fills_every_default_and_round_trips) {
     EXPECT_TRUE(llama["chat_template_file"].is_null());
     EXPECT_EQ(llama["ctx_size"], 131072);
     EXPECT_EQ(llama["temp"], 1.0);
-    EXPECT_EQ(llama.size(), 17u);
+    EXPECT_TRUE(llama["pooling"].is_null());
+    EXPECT_EQ(llama.size(), 18u);
     EXPECT_EQ(to_json(parse_ok(inputs[3]))["port"], 4000);
     EXPECT_TRUE(to_json(parse_ok(inputs[1]))["use_flash_attention"].get<bool>());
 }
