@@ -58,6 +58,7 @@ echo "== build and test (ASan + UBSan)"
 # -O1 -g1 keeps the sanitizer build's compile time and run time reasonable on two cores.
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DSOLAR_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp \
     ctest --test-dir build-asan --output-on-failure -j 2 --timeout 300
 # ---- container smoke test: builds and runs the image only where an engine runs ----
 echo "== container smoke test"
