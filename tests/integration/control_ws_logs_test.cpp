@@ -266,9 +266,16 @@ TEST_F(ws_logs_test, a_client_that_stops_reading_is_disconnected_not_buffered) {
 
     long after_kib = peak_rss_kib(pid);
     constexpr long total_kib = batches * lines_per_batch * 256;
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer keeps freed memory in quarantine (256 MB by default), so peak RSS says
+    // nothing about buffering there; the Release run checks the bound, this run the behaviour.
+    (void)after_kib;
+    (void)total_kib;
+#else
     EXPECT_LT(after_kib - before_kib, total_kib * 5 / 8)
         << "the gateway's peak memory grew by " << (after_kib - before_kib) << " KiB for "
         << total_kib << " KiB of lines to a client that reads nothing";
+#endif
 
     // When the slow client reads again it finds what was already on its way, then the close.
     std::size_t got = 0;
