@@ -20,6 +20,7 @@ enum class pooling { mean, cls, last };
 struct model_load_options {
     std::string device = "auto";  // auto (cpu unless CUDA is available), cpu, cuda, cuda:N
     std::string dtype = "auto";   // auto (float32 on cpu), float32, float16, bfloat16
+    std::size_t threads = 0;      // torch intra-op threads (process-wide), 0 = one per core
 };
 
 // Token ids per sequence, ragged; the model pads with its pad id and masks the padding.
@@ -45,6 +46,7 @@ struct model_description {
     std::uint64_t parameter_count = 0;
     std::string dtype;   // the compute dtype: "float32", "float16", "bfloat16"
     std::string device;  // "cpu", "cuda:0"
+    int threads = 0;     // the intra-op thread count load() gave torch
 };
 
 // Forward passes are not thread-safe: call classify_logits and embed from one thread at a time
@@ -54,9 +56,9 @@ public:
     virtual ~encoder_model() = default;
 
     // Loads config.json and the safetensors weights (single or sharded) of a local model
-    // directory and sets torch's intra-op threads to the core count. Fails with a message naming
-    // the problem: unsupported architecture, missing tensor, shape mismatch, unknown dtype or
-    // device, no CUDA in this libtorch build, float16 on CPU.
+    // directory and sets torch's intra-op threads to options.threads (0: the core count). Fails
+    // with a message naming the problem: unsupported architecture, missing tensor, shape mismatch,
+    // unknown dtype or device, no CUDA in this libtorch build, float16 on CPU.
     static boost::system::result<std::unique_ptr<encoder_model>, std::string> load(
         const std::filesystem::path& model_dir, const model_load_options& options
     );

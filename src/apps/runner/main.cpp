@@ -21,6 +21,7 @@ loaded_model load_model(const std::filesystem::path& dir, const runner_config& c
     model_load_options options;
     options.device = config.device;
     options.dtype = config.dtype;
+    options.threads = config.threads;
     auto model = encoder_model::load(dir, options);
     if (!model) throw std::runtime_error(model.error());
     const auto& d = (*model)->description();
@@ -30,12 +31,13 @@ loaded_model load_model(const std::filesystem::path& dir, const runner_config& c
         );
     }
     solar::core::component_logger("runner")->info(
-        "loaded {} ({} parameters, hidden size {}, {} on {})",
+        "loaded {} ({} parameters, hidden size {}, {} on {}, {} torch threads)",
         d.architecture,
         d.parameter_count,
         d.hidden_size,
         d.dtype,
-        d.device
+        d.device,
+        d.threads
     );
     loaded_model out;
     out.tokenizer = std::make_unique<hf_text_tokenizer>(std::move(*tok));

@@ -219,8 +219,11 @@ boost::system::result<std::unique_ptr<encoder_model>, std::string> encoder_model
     auto weights = safetensors_weights::open_directory(model_dir);
     if (!weights) return weights.error();
 
-    // libtorch here defaults to one intra-op thread; a forward pass should use every core.
-    at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    // libtorch here defaults to one intra-op thread; by default a forward pass uses every core.
+    auto threads = options.threads > 0
+                       ? static_cast<int>(options.threads)
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
 
     tensor_source source(
         std::make_shared<const safetensors_weights>(std::move(*weights)),
@@ -248,6 +251,7 @@ boost::system::result<std::unique_ptr<encoder_model>, std::string> encoder_model
         d.parameter_count = source.parameter_count();
         d.dtype = dtype_label(*dtype);
         d.device = device->str();
+        d.threads = at::get_num_threads();
         return std::unique_ptr<encoder_model>(new torch_encoder_model(
             std::move(*config), std::move(encoder), std::move(head), std::move(d), *device
         ));

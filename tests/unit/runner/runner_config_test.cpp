@@ -47,7 +47,9 @@ TEST(runner_config, classification_with_labels_and_equals_form) {
          "--max-batch-size",
          "8",
          "--max-batch-wait-ms",
-         "2"}
+         "2",
+         "--threads",
+         "3"}
     );
     ASSERT_TRUE(out.config) << out.message;
     EXPECT_EQ(out.config->labels, (std::vector<std::string>{"neg", "pos"}));
@@ -55,6 +57,7 @@ TEST(runner_config, classification_with_labels_and_equals_form) {
     EXPECT_EQ(out.config->alias, "/m");  // defaults to the model id
     EXPECT_EQ(out.config->max_batch_size, 8u);
     EXPECT_EQ(out.config->max_batch_wait, std::chrono::milliseconds(2));
+    EXPECT_EQ(out.config->threads, 3u);
 }
 
 TEST(runner_config, defaults) {
@@ -66,6 +69,7 @@ TEST(runner_config, defaults) {
     EXPECT_EQ(out.config->max_batch_size, 32u);
     EXPECT_EQ(out.config->max_batch_wait, std::chrono::milliseconds(5));
     EXPECT_EQ(out.config->host, "127.0.0.1");
+    EXPECT_EQ(out.config->threads, 0u);  // one per core
 }
 
 TEST(runner_config, unknown_flag_exits_2) {

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 namespace solar::runner {
 namespace {
@@ -182,6 +184,23 @@ INSTANTIATE_TEST_SUITE_P(
         "xlm_roberta_embedder"
     )
 );
+
+// --threads reaches torch: the count is process-wide, so the test restores one per core.
+TEST(encoder_model_threads, load_sets_the_requested_intra_op_threads) {
+    int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (std::size_t requested : {3u, 1u}) {
+        model_load_options options;
+        options.threads = requested;
+        auto model = load_model("minilm_embedder", options);
+        ASSERT_NE(model, nullptr);
+        EXPECT_EQ(at::get_num_threads(), static_cast<int>(requested));
+        EXPECT_EQ(model->description().threads, static_cast<int>(requested));
+    }
+    auto model = load_model("minilm_embedder");  // threads 0: one per core
+    ASSERT_NE(model, nullptr);
+    EXPECT_EQ(at::get_num_threads(), cores);
+    EXPECT_EQ(model->description().threads, cores);
+}
 
 class load_failure_test : public ::testing::Test {
 protected:
