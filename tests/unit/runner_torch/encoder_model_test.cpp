@@ -14,54 +14,16 @@
 #include <stdexcept>
 #include <thread>
 
+#include "encoder_reference.hpp"
+
 namespace solar::runner {
 namespace {
 
-const std::filesystem::path models_dir =
-    std::filesystem::path(__FILE__).parent_path() / "../../data/models";
+using namespace encoder_reference;
 
 nlohmann::json read_expected(const std::string& model) {
-    std::ifstream in(models_dir / model / "expected.json");
-    return nlohmann::json::parse(in);
+    return read_reference(model, "expected.json");
 }
-
-token_batch batch_of(const nlohmann::json& inputs) {
-    token_batch batch;
-    for (const auto& input : inputs) {
-        batch.ids.push_back(input["ids"].get<std::vector<std::int32_t>>());
-        batch.type_ids.push_back(input["type_ids"].get<std::vector<std::int32_t>>());
-    }
-    return batch;
-}
-
-token_batch single(const token_batch& batch, std::size_t i) {
-    return {{batch.ids[i]}, {batch.type_ids[i]}};
-}
-
-// The largest absolute difference; fails when the shapes differ.
-double max_difference(
-    const std::vector<std::vector<float>>& actual, const nlohmann::json& expected
-) {
-    EXPECT_EQ(actual.size(), expected.size());
-    double worst = 0;
-    for (std::size_t i = 0; i < std::min(actual.size(), expected.size()); ++i) {
-        EXPECT_EQ(actual[i].size(), expected[i].size()) << "row " << i;
-        for (std::size_t j = 0; j < std::min(actual[i].size(), expected[i].size()); ++j) {
-            worst = std::max(worst, std::abs(actual[i][j] - expected[i][j].get<double>()));
-        }
-    }
-    return worst;
-}
-
-std::unique_ptr<encoder_model> load_model(
-    const std::string& name, const model_load_options& options = {}
-) {
-    auto model = encoder_model::load(models_dir / name, options);
-    EXPECT_TRUE(model) << model.error();
-    return model ? std::move(*model) : nullptr;
-}
-
-constexpr double float32_tolerance = 1e-4;
 
 class reference_test : public ::testing::TestWithParam<std::string> {
 protected:
@@ -73,8 +35,7 @@ protected:
     }
 
     void report(const std::string& what, double difference) {
-        std::printf("[ max diff ] %s %s: %.3g\n", GetParam().c_str(), what.c_str(), difference);
-        EXPECT_LE(difference, float32_tolerance) << what;
+        expect_float32_close(GetParam(), what, difference);
     }
 
     nlohmann::json expected_;
@@ -99,7 +60,7 @@ TEST_P(reference_test, describes_the_model) {
 
 TEST_P(reference_test, embeds_each_sequence_alone_as_the_reference_does) {
     for (auto how : {pooling::mean, pooling::cls, pooling::last}) {
-        const char* name = how == pooling::mean ? "mean" : how == pooling::cls ? "cls" : "last";
+        const char* name = pooling_name(how);
         for (bool normalize : {false, true}) {
             std::vector<std::vector<float>> rows;
             for (std::size_t i = 0; i < batch_.ids.size(); ++i) {
@@ -116,7 +77,7 @@ TEST_P(reference_test, embeds_each_sequence_alone_as_the_reference_does) {
 
 TEST_P(reference_test, embeds_a_padded_batch_as_the_reference_does_unpadded) {
     for (auto how : {pooling::mean, pooling::cls, pooling::last}) {
-        const char* name = how == pooling::mean ? "mean" : how == pooling::cls ? "cls" : "last";
+        const char* name = pooling_name(how);
         for (bool normalize : {false, true}) {
             auto rows = model_->embed(batch_, how, normalize);
             const auto& expected = expected_["embeddings"][name][normalize ? "normalized" : "raw"];
