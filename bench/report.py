@@ -194,13 +194,15 @@ rows.append(("(4) of 10,000 idle connections: opened / still usable after 5 s", 
              verdict(M["control"]["idle_10k_reused_after_hold"], 10000, below=False)))
 names = {"BM_route_decision/100/0": "100 aliases × 20 instances, all hosts idle",
          "BM_route_decision/100/1": "100 aliases × 20 instances, half the hosts busy",
-         "BM_route_decision/1/0": "1 alias × 2,000 instances, all idle (worst case)",
-         "BM_route_decision/1/1": "1 alias × 2,000 instances, half busy (worst case)"}
+         "BM_route_decision/1/0": "1 alias × 2,000 instances, all idle",
+         "BM_route_decision/1/1": "1 alias × 2,000 instances, half busy",
+         "BM_route_decision/1/2": "1 alias × 2,000 instances, every host busy (full scan)"}
 for name, label in names.items():
     if name in R:
-        typical = "/100/" in name
+        # Every host busy is outside the target's scenario: the one case that reads every load.
+        full_scan = name.endswith("/2")
         rows.append((f"(5) routing decision, {label} (ns)", "—", "—", fmt(R[name]["ns"], 0),
-                     "< 2000", verdict(R[name]["ns"], 2000)))
+                     "" if full_scan else "< 2000", "" if full_scan else verdict(R[name]["ns"], 2000)))
 if "BM_lease" in R:
     rows.append(("(5) load lease acquire + release (ns)", "—", "—", fmt(R["BM_lease"]["ns"], 0), "", ""))
 if "BM_refresh_parse_and_build" in R:

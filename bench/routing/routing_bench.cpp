@@ -49,7 +49,6 @@ const instance_info* decide(
     const model_registry& registry,
     const std::string& model,
     const load_tracker& load,
-    std::atomic<std::uint64_t>& round_robin,
     const backoff_list& backoff
 ) {
     auto table = registry.snapshot();
@@ -60,13 +59,14 @@ const instance_info* decide(
     auto skip_tried = [&](const instance_info& i) {
         return std::find(tried.begin(), tried.end(), i.instance_id) != tried.end();
     };
-    return pick(resolved->candidates, load, round_robin, [&](const instance_info& i) {
+    return pick(resolved->candidates, load, *resolved->cursor, [&](const instance_info& i) {
         return skip_tried(i) || backoff.in_backoff(i.instance_id, now);
     });
 }
 
 // Arg 0: aliases in the fleet (100: 20 instances each; 1: all 2000 behind one alias).
-// Arg 1: 1 = half the hosts have a request in flight (the free-host rule has work to do).
+// Arg 1: 1 = half the hosts have a request in flight (the free-host rule has work to do);
+// 2 = every host has one (no free host: pick() compares every candidate's load).
 void BM_route_decision(benchmark::State& state) {
     int aliases = static_cast<int>(state.range(0));
     auto all = fleet(aliases);
@@ -74,24 +74,29 @@ void BM_route_decision(benchmark::State& state) {
     registry.publish(std::make_shared<const routing_table>(all));
     load_tracker load;
     std::vector<load_tracker::lease> busy;
-    if (state.range(1) == 1) {
+    if (state.range(1) >= 1) {
         for (const auto& i : all) {
-            if (std::stoi(i.host_id.substr(5)) % 2 == 0) busy.push_back(load.acquire(i));
+            bool busy_host = state.range(1) == 2 || std::stoi(i.host_id.substr(5)) % 2 == 0;
+            if (busy_host) busy.push_back(load.acquire(i));
         }
     }
     backoff_list backoff;
     backoff.mark_failed(
         all[1].instance_id, std::chrono::steady_clock::now(), std::chrono::hours(1)
     );
-    std::atomic<std::uint64_t> round_robin{0};
     std::string model = alias_of(0, 0, aliases);
     for (auto _ : state) {
-        benchmark::DoNotOptimize(decide(registry, model, load, round_robin, backoff));
+        benchmark::DoNotOptimize(decide(registry, model, load, backoff));
     }
     state.counters["candidates"] =
         static_cast<double>(registry.snapshot()->find_alias(model)->size());
 }
-BENCHMARK(BM_route_decision)->Args({100, 0})->Args({100, 1})->Args({1, 0})->Args({1, 1});
+BENCHMARK(BM_route_decision)
+    ->Args({100, 0})
+    ->Args({100, 1})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({1, 2});
 
 // The per-request load bookkeeping around the decision: acquire a lease, give it back.
 void BM_lease(benchmark::State& state) {

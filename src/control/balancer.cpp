@@ -1,10 +1,9 @@
 // Load bookkeeping and the instance choice; pick() is on every request's path, so it avoids
-// allocation and takes the tracker's lock once.
+// allocation and, when a free host is near its cursor, looks at only a few candidates.
 #include <solar/control/balancer.hpp>
 
-#include <boost/container/small_vector.hpp>
-
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <utility>
 
@@ -12,8 +11,10 @@ namespace solar::control {
 
 namespace {
 
-// Beyond this many candidates pick() falls back to the heap; typical aliases have far fewer.
-constexpr std::size_t inline_candidates = 32;
+// pick() reads candidates' loads in chunks of 2, 4, 8, ... up to 32 (see there).
+constexpr std::size_t first_chunk = 2;
+constexpr std::size_t max_chunk = 32;
+constexpr std::size_t next(std::size_t chunk) { return std::min(chunk * 2, max_chunk); }
 
 }  // namespace
 
@@ -88,39 +89,47 @@ void load_tracker::loads_of(
 const instance_info* pick(
     std::span<const instance_info* const> candidates,
     const load_tracker& load,
-    std::atomic<std::uint64_t>& round_robin,
+    std::atomic<std::uint64_t>& cursor,
     const std::function<bool(const instance_info&)>& skip
 ) {
-    // skip() may take other locks (back-off list), so it runs before the tracker's lock.
-    boost::container::small_vector<const instance_info*, inline_candidates> eligible;
-    for (const auto* candidate : candidates) {
-        if (candidate != nullptr && !(skip && skip(*candidate))) eligible.push_back(candidate);
+    const std::size_t n = candidates.size();
+    if (n == 0) return nullptr;
+    const std::size_t start = cursor.load(std::memory_order_relaxed) % n;
+
+    // One circular pass from the cursor, reading host loads in chunks (one tracker lock per
+    // chunk) that start small: with a free host near the cursor, the common case, only a few
+    // candidates are ever looked at, whatever the alias's size. skip() may take other locks
+    // (the back-off list), so it runs outside the tracker's lock, and only for a candidate
+    // that would be chosen.
+    std::array<const instance_info*, max_chunk> chunk;
+    std::array<load_tracker::host_load, max_chunk> loads;
+    const instance_info* best = nullptr;
+    std::size_t best_index = 0;
+    double best_load = std::numeric_limits<double>::infinity();
+    std::size_t chunk_size = first_chunk;
+    for (std::size_t offset = 0; offset < n; offset += chunk_size, chunk_size = next(chunk_size)) {
+        std::size_t count = std::min(chunk_size, n - offset);
+        for (std::size_t i = 0; i < count; ++i) chunk[i] = candidates[(start + offset + i) % n];
+        load.loads_of(std::span(chunk.data(), count), std::span(loads.data(), count));
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto* candidate = chunk[i];
+            bool free = loads[i].in_flight == 0;
+            // Only a strictly lower load replaces the best so far, so ties go to the first in
+            // scan order: the one nearest after the cursor.
+            if (candidate == nullptr || (!free && loads[i].parameter_load >= best_load)) continue;
+            if (skip && skip(*candidate)) continue;
+            std::size_t index = (start + offset + i) % n;
+            if (free) {
+                cursor.store(index + 1, std::memory_order_relaxed);
+                return candidate;
+            }
+            best = candidate;
+            best_index = index;
+            best_load = loads[i].parameter_load;
+        }
     }
-    if (eligible.empty()) return nullptr;
-
-    boost::container::small_vector<load_tracker::host_load, inline_candidates> loads(eligible.size()
-    );
-    load.loads_of(
-        std::span(eligible.data(), eligible.size()), std::span(loads.data(), loads.size())
-    );
-
-    bool any_free =
-        std::any_of(loads.begin(), loads.end(), [](const auto& l) { return l.in_flight == 0; });
-    double lowest = std::numeric_limits<double>::infinity();
-    for (const auto& l : loads) lowest = std::min(lowest, l.parameter_load);
-    auto tied = [&](std::size_t i) {
-        return any_free ? loads[i].in_flight == 0 : loads[i].parameter_load == lowest;
-    };
-
-    std::size_t ties = 0;
-    for (std::size_t i = 0; i < eligible.size(); ++i) ties += tied(i) ? 1 : 0;
-    std::size_t wanted = round_robin.fetch_add(1, std::memory_order_relaxed) % ties;
-    for (std::size_t i = 0; i < eligible.size(); ++i) {
-        if (!tied(i)) continue;
-        if (wanted == 0) return eligible[i];
-        --wanted;
-    }
-    return nullptr;  // unreachable: ties >= 1 since the minimum is attained
+    if (best != nullptr) cursor.store(best_index + 1, std::memory_order_relaxed);
+    return best;
 }
 
 void backoff_list::mark_failed(

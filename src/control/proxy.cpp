@@ -1,5 +1,6 @@
 // Relays OpenAI requests to the chosen instance; see docs/ROUTING.md for the data flow.
 #include <solar/control/proxy.hpp>
+#include <solar/control/request_model.hpp>
 #include <solar/control/resolver.hpp>
 #include <solar/core/json_error.hpp>
 #include <solar/core/logging.hpp>
@@ -115,29 +116,9 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
     core::request_context& ctx, endpoint ep
 ) {
     const auto& req = ctx.req;
-    auto body = nlohmann::json::parse(req.body(), nullptr, false);
-    if (body.is_discarded()) {
-        co_return core::error_response(
-            core::bad_request("Request body is not valid JSON", std::nullopt, "invalid_json"), req
-        );
-    }
-    if (!body.is_object()) {
-        co_return core::error_response(
-            core::bad_request("Request body must be a JSON object", std::nullopt, "invalid_json"),
-            req
-        );
-    }
-    auto model_it = body.find("model");
-    if (model_it == body.end() || !model_it->is_string() ||
-        model_it->get_ref<const std::string&>().empty()) {
-        co_return core::error_response(
-            core::bad_request(
-                "You must provide a model parameter (a non-empty string)", "model", "missing_model"
-            ),
-            req
-        );
-    }
-    std::string model = model_it->get<std::string>();
+    auto model_field = read_model_field(req.body());
+    if (!model_field) co_return core::error_response(model_field.error(), req);
+    std::string model = std::move(*model_field);
     ctx.note.model = model;
 
     auto table = registry_.snapshot();
@@ -147,10 +128,12 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
         co_return core::error_response(resolution_error(resolved.error(), failure, model, ep), req);
     }
 
-    // The upstream sees the resolved alias; untouched bodies are forwarded byte for byte.
+    // The upstream sees the resolved alias; untouched bodies are forwarded byte for byte, and
+    // only a prefix-matched alias costs a full parse to rewrite "model".
     std::string upstream_body;
     if (resolved->alias != model) {
-        body["model"] = resolved->alias;
+        auto body = nlohmann::json::parse(req.body());
+        body["model"] = std::string(resolved->alias);
         upstream_body = body.dump();
     } else {
         upstream_body = req.body();
@@ -164,11 +147,11 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
                 return std::find(tried.begin(), tried.end(), i.instance_id) != tried.end();
             };
             const instance_info* chosen =
-                pick(resolved->candidates, load_, round_robin_, [&](const instance_info& i) {
+                pick(resolved->candidates, load_, *resolved->cursor, [&](const instance_info& i) {
                     return skip_tried(i) || backoff_.in_backoff(i.instance_id, now);
                 });
             // Every candidate in back-off: try one anyway rather than refuse outright.
-            if (!chosen) chosen = pick(resolved->candidates, load_, round_robin_, skip_tried);
+            if (!chosen) chosen = pick(resolved->candidates, load_, *resolved->cursor, skip_tried);
             if (!chosen) break;
             tried.push_back(chosen->instance_id);
             ctx.note.upstream = chosen->host_name + "/" + chosen->instance_id;
@@ -183,7 +166,8 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
         }
         co_return core::error_response(
             core::bad_gateway(
-                "Could not reach any instance of '" + resolved->alias + "'", "upstream_unreachable"
+                "Could not reach any instance of '" + std::string(resolved->alias) + "'",
+                "upstream_unreachable"
             ),
             req
         );

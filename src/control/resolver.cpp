@@ -24,11 +24,7 @@ public:
     }
 };
 
-bool has_routable_for(const std::vector<instance_info>& instances, endpoint ep) {
-    return std::any_of(instances.begin(), instances.end(), [ep](const instance_info& instance) {
-        return instance.routable() && instance.serves(ep);
-    });
-}
+std::size_t index_of(endpoint ep) { return static_cast<std::size_t>(ep); }
 
 // The best prefix match per the rule in resolver.hpp, or an empty view when none.
 std::string_view best_prefix_match(
@@ -40,7 +36,7 @@ std::string_view best_prefix_match(
     // Lower key ranks first: (a) routable, (b) tag boundary, (c) length; (d) falls out of the
     // sorted order of aliases_with_prefix, since only a strictly better key replaces `best`.
     auto rank = [&](std::string_view alias) {
-        bool routable = has_routable_for(*table.find_alias(alias), ep);
+        bool routable = !table.find_entry(alias)->candidates[index_of(ep)].empty();
         bool boundary = alias.size() > model.size() && alias[model.size()] == ':';
         return std::make_tuple(!routable, !boundary, alias.size());
     };
@@ -73,28 +69,22 @@ boost::system::result<resolution> resolve(
     bool prefix_fallback,
     resolution_failure* failure
 ) {
-    std::string_view alias = model;
-    const auto* instances = table.find_alias(alias);
-    if (instances == nullptr && prefix_fallback) {
-        alias = best_prefix_match(table, model, ep);
-        if (!alias.empty()) instances = table.find_alias(alias);
+    const auto* entry = table.find_entry(model);
+    if (entry == nullptr && prefix_fallback) {
+        auto best = best_prefix_match(table, model, ep);
+        if (!best.empty()) entry = table.find_entry(best);
     }
-    if (instances == nullptr) {
+    if (entry == nullptr) {
         if (failure != nullptr) *failure = {};
         return make_error_code(errc::model_not_found);
     }
 
-    resolution out;
-    out.alias = std::string(alias);
-    out.served_endpoints = served_endpoints(*instances);
-    for (const auto& instance : *instances) {
-        if (instance.routable() && instance.serves(ep)) out.candidates.push_back(&instance);
+    const auto& candidates = entry->candidates[index_of(ep)];
+    if (!candidates.empty()) {
+        return resolution{entry->alias, candidates, entry->served, &entry->cursors[index_of(ep)]};
     }
-    if (!out.candidates.empty()) return out;
-
-    bool serves = std::find(out.served_endpoints.begin(), out.served_endpoints.end(), ep) !=
-                  out.served_endpoints.end();
-    if (failure != nullptr) *failure = {std::move(out.alias), std::move(out.served_endpoints)};
+    bool serves = std::find(entry->served.begin(), entry->served.end(), ep) != entry->served.end();
+    if (failure != nullptr) *failure = {entry->alias, entry->served};
     return make_error_code(serves ? errc::no_running_instance : errc::endpoint_not_supported);
 }
 

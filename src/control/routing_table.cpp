@@ -8,12 +8,28 @@ namespace solar::control {
 routing_table::routing_table(std::vector<instance_info> instances)
     : instance_count_(instances.size()) {
     for (auto& instance : instances) {
-        auto& group = by_alias_[instance.alias];
-        group.push_back(std::move(instance));
+        auto& entry = by_alias_[instance.alias];
+        entry.instances.push_back(std::move(instance));
+    }
+    // Pointers into `instances` are taken only now that every vector has its final size.
+    for (auto& [alias, entry] : by_alias_) {
+        entry.alias = alias;
+        entry.served = served_endpoints(entry.instances);
+        for (auto ep : all_endpoints) {
+            auto& list = entry.candidates[static_cast<std::size_t>(ep)];
+            for (const auto& instance : entry.instances) {
+                if (instance.routable() && instance.serves(ep)) list.push_back(&instance);
+            }
+        }
     }
 }
 
 const std::vector<instance_info>* routing_table::find_alias(std::string_view alias) const {
+    auto it = by_alias_.find(alias);
+    return it == by_alias_.end() ? nullptr : &it->second.instances;
+}
+
+const alias_entry* routing_table::find_entry(std::string_view alias) const {
     auto it = by_alias_.find(alias);
     return it == by_alias_.end() ? nullptr : &it->second;
 }
@@ -21,7 +37,7 @@ const std::vector<instance_info>* routing_table::find_alias(std::string_view ali
 std::vector<std::string> routing_table::aliases() const {
     std::vector<std::string> out;
     out.reserve(by_alias_.size());
-    for (const auto& [alias, instances] : by_alias_) out.push_back(alias);
+    for (const auto& [alias, entry] : by_alias_) out.push_back(alias);
     return out;
 }
 
@@ -37,16 +53,16 @@ std::vector<std::string_view> routing_table::aliases_with_prefix(std::string_vie
 
 std::vector<model_summary> routing_table::model_summaries() const {
     std::vector<model_summary> out;
-    for (const auto& [alias, instances] : by_alias_) {
+    for (const auto& [alias, entry] : by_alias_) {
         model_summary summary;
-        for (const auto& instance : instances) {
+        for (const auto& instance : entry.instances) {
             if (!instance.routable()) continue;
             ++summary.routable_instances;
             summary.host_names.push_back(instance.host_name);
         }
         if (summary.routable_instances == 0) continue;
         summary.alias = alias;
-        summary.endpoints = served_endpoints(instances);
+        summary.endpoints = entry.served;
         std::sort(summary.host_names.begin(), summary.host_names.end());
         summary.host_names.erase(
             std::unique(summary.host_names.begin(), summary.host_names.end()),

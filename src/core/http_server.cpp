@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <stdexcept>
 
 namespace solar::core {
 
@@ -25,18 +27,45 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // How long WebSockets may take to close themselves at shutdown before they are closed.
 constexpr std::chrono::milliseconds long_lived_close_window{1000};
 
-std::string random_hex(std::size_t bytes) {
-    std::string raw(bytes, '\0');
-    RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes * 2);
-    for (unsigned char c : raw) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
+// Request ids must be unique, not secret: a per-thread xoshiro256** generator seeded once
+// from OpenSSL replaces a RAND_bytes call (with its fork check) on every request.
+class request_id_source {
+public:
+    request_id_source() {
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(state_.data()), sizeof(state_)) != 1) {
+            throw std::runtime_error("OpenSSL RAND_bytes failed: no entropy available");
+        }
+        if (state_ == std::array<std::uint64_t, 4>{}) state_[0] = 1;  // all-zero never moves
     }
-    return out;
-}
+
+    // 128 random bits as 32 lowercase hex digits.
+    std::string next_hex() {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out(32, '0');
+        for (int word = 0; word < 2; ++word) {
+            std::uint64_t bits = next();
+            for (int i = 0; i < 16; ++i) out[word * 16 + i] = digits[(bits >> (60 - 4 * i)) & 15];
+        }
+        return out;
+    }
+
+private:
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t next() {  // xoshiro256** (Blackman and Vigna), public domain algorithm
+        auto& s = state_;
+        std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+        std::uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return result;
+    }
+
+    std::array<std::uint64_t, 4> state_{};
+};
 
 bool is_safe_request_id(std::string_view id) {
     if (id.empty() || id.size() > 128) return false;
@@ -95,7 +124,8 @@ std::string request_id_for(const request& req) {
     if (auto it = req.find("x-request-id"); it != req.end() && is_safe_request_id(it->value())) {
         return std::string(it->value());
     }
-    return random_hex(16);
+    thread_local request_id_source source;
+    return source.next_hex();
 }
 
 http_server::http_server(

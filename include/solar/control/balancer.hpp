@@ -89,15 +89,17 @@ private:
     std::unordered_map<std::string, int, transparent_string_hash, std::equal_to<>> instances_;
 };
 
-// Chooses one candidate: those on a host with nothing in flight if any, else those on the
-// hosts with the lowest parameter load; among these ties (kept in candidate order) the one at
-// index round_robin.fetch_add(1) % ties. Candidates for which `skip` returns true (already
-// failed this request, or in back-off) are ignored. nullptr when no candidate is left.
-// Performs no I/O and, for up to 32 candidates, no heap allocation.
+// Chooses one candidate: the first, scanning circularly from index cursor % size, that is on
+// a host with nothing in flight; when there is none, the one on the host with the lowest
+// parameter load, the first in scan order among equals. The cursor then moves to just after
+// the chosen index, which makes the choice among equal candidates round-robin. Candidates for
+// which `skip` returns true (already failed this request, or in back-off) are ignored.
+// nullptr when no candidate is left. Performs no I/O and no heap allocation; with a free
+// host near the cursor it reads only a few candidates' loads, whatever their number.
 const instance_info* pick(
     std::span<const instance_info* const> candidates,
     const load_tracker& load,
-    std::atomic<std::uint64_t>& round_robin,
+    std::atomic<std::uint64_t>& cursor,
     const std::function<bool(const instance_info&)>& skip = {}
 );
 

@@ -40,7 +40,6 @@ private:
     const control_config& config_;
     load_tracker load_;
     backoff_list backoff_;
-    std::atomic<std::uint64_t> round_robin_{0};
     std::shared_ptr<spdlog::logger> log_;
 };
 

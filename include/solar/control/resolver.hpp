@@ -8,6 +8,9 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <atomic>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -25,12 +28,15 @@ enum class errc {
 const boost::system::error_category& resolver_category();
 boost::system::error_code make_error_code(errc e);
 
+// Everything here points into the routing_table, which must outlive it; resolving copies
+// nothing, so that the per-request path does not allocate.
 struct resolution {
-    std::string alias;  // the alias matched, which may differ from the requested model
+    std::string_view alias;  // the alias matched, which may differ from the requested model
     // Routable instances of the alias serving the endpoint, in table order; never empty.
-    // They point into the routing_table, which must outlive this.
-    std::vector<const instance_info*> candidates;
-    std::vector<endpoint> served_endpoints;  // everything the alias serves, in enum order
+    std::span<const instance_info* const> candidates;
+    std::span<const endpoint> served_endpoints;  // everything the alias serves, in enum order
+    // The alias's round-robin cursor for this endpoint, to pass to pick().
+    std::atomic<std::uint64_t>* cursor = nullptr;
 };
 
 // Details of a failed resolution, for the client message.

@@ -4,6 +4,9 @@
 #include <solar/control/endpoint.hpp>
 #include <solar/control/instance_info.hpp>
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -20,6 +23,18 @@ struct model_summary {
     std::vector<std::string> host_names;  // hosts with a routable instance, sorted, unique
 };
 
+// Everything a request's routing needs about one alias, computed once per table so that the
+// per-request path does no scan and no allocation.
+struct alias_entry {
+    std::string alias;
+    std::vector<instance_info> instances;  // every instance, routable or not, in input order
+    std::vector<endpoint> served;          // what they serve, routable or not, in enum order
+    // Per endpoint (indexed by its enum value): the routable instances serving it, in order.
+    std::array<std::vector<const instance_info*>, all_endpoints.size()> candidates;
+    // Per endpoint: where the balancer's next round-robin scan starts (pick() advances it).
+    mutable std::array<std::atomic<std::uint64_t>, all_endpoints.size()> cursors{};
+};
+
 class routing_table {
 public:
     // Keeps every instance, routable or not, so that a known alias with nothing running can
@@ -29,6 +44,9 @@ public:
     // All instances with exactly this alias, or nullptr when the alias is unknown.
     // The pointer stays valid for the table's lifetime.
     const std::vector<instance_info>* find_alias(std::string_view alias) const;
+
+    // The alias's precomputed routing entry, or nullptr when the alias is unknown.
+    const alias_entry* find_entry(std::string_view alias) const;
 
     // Every known alias, sorted.
     std::vector<std::string> aliases() const;
@@ -43,7 +61,7 @@ public:
 
 private:
     // Ordered so that aliases() is sorted and prefix lookups are a range scan.
-    std::map<std::string, std::vector<instance_info>, std::less<>> by_alias_;
+    std::map<std::string, alias_entry, std::less<>> by_alias_;
     std::size_t instance_count_ = 0;
 };
 

@@ -170,14 +170,50 @@ TEST(balancer, round_robin_breaks_ties_in_candidate_order) {
         pick_sequence(pointers(instances), load, rr, 7),
         (std::vector<std::string>{"a", "b", "c", "a", "b", "c", "a"})
     );
-    EXPECT_EQ(rr.load(), 7u);
+    EXPECT_EQ(rr.load(), 1u);  // just after the last choice, "a" at index 0
 }
 
-TEST(balancer, round_robin_index_is_counter_modulo_ties) {
+TEST(balancer, scan_starts_at_cursor_modulo_candidates) {
     std::vector<instance_info> instances{make_instance("a", "h1"), make_instance("b", "h2")};
     load_tracker load;
     std::atomic<std::uint64_t> rr{5};
     EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "b");  // 5 % 2 == 1
+    EXPECT_EQ(rr.load(), 2u);
+}
+
+TEST(balancer, scan_wraps_around_past_the_end) {
+    std::vector<instance_info> instances{
+        make_instance("a", "h1"), make_instance("b", "h2"), make_instance("c", "h3")};
+    load_tracker load;
+    auto lease = load.acquire(instances[2]);
+    std::atomic<std::uint64_t> rr{2};  // starts at the busy "c", wraps to "a"
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "a");
+}
+
+TEST(balancer, a_free_host_near_the_cursor_ends_the_scan_early) {
+    // 2,000 candidates, all free: only the chosen one is ever offered to skip().
+    std::vector<instance_info> instances;
+    for (int k = 0; k < 2000; ++k)
+        instances.push_back(make_instance("i" + std::to_string(k), "h" + std::to_string(k)));
+    load_tracker load;
+    std::atomic<std::uint64_t> rr{1234};
+    int skip_calls = 0;
+    auto count = [&](const instance_info&) { return ++skip_calls, false; };
+    EXPECT_EQ(pick(pointers(instances), load, rr, count)->instance_id, "i1234");
+    EXPECT_EQ(skip_calls, 1);
+}
+
+TEST(balancer, all_busy_finds_the_lowest_load_anywhere_in_a_large_alias) {
+    std::vector<instance_info> instances;
+    for (int k = 0; k < 500; ++k)
+        instances.push_back(make_instance("i" + std::to_string(k), "h" + std::to_string(k), 8e9));
+    instances[321].parameter_count = 1e9;
+    load_tracker load;
+    std::vector<load_tracker::lease> leases;
+    for (const auto& i : instances) leases.push_back(load.acquire(i));
+    std::atomic<std::uint64_t> rr{400};
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "i321");
+    EXPECT_EQ(rr.load(), 322u);
 }
 
 TEST(balancer, prefers_instances_on_free_hosts) {
@@ -370,7 +406,7 @@ TEST(backoff_list, drives_skip_in_pick) {
     std::vector<std::string> ids;
     for (int k = 0; k < 2; ++k)
         ids.push_back(pick(pointers(instances), load, rr, skip)->instance_id);
-    EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));  // rr is 2, then 3
+    EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));  // the cursor was just after "b"
 }
 
 }  // namespace

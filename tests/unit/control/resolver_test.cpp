@@ -36,7 +36,7 @@ std::string resolved_alias(
     const routing_table& table, std::string_view model, endpoint ep = endpoint::chat_completions
 ) {
     auto r = resolve(table, model, ep, true);
-    return r ? r->alias : "<" + r.error().message() + ">";
+    return r ? std::string(r->alias) : "<" + r.error().message() + ">";
 }
 
 TEST(resolver, exact_match_returns_routable_candidates_serving_the_endpoint) {
@@ -52,11 +52,27 @@ TEST(resolver, exact_match_returns_routable_candidates_serving_the_endpoint) {
     EXPECT_EQ(r->alias, "llama3:8b");
     EXPECT_EQ(candidate_ids(*r), (std::vector<std::string>{"i1", "i3"}));
     EXPECT_EQ(
-        r->served_endpoints,
+        endpoints(r->served_endpoints.begin(), r->served_endpoints.end()),
         (endpoints{endpoint::chat_completions, endpoint::completions, endpoint::embeddings})
     );
     // Candidates point into the table itself.
     EXPECT_EQ(r->candidates[0], &(*table.find_alias("llama3:8b"))[0]);
+}
+
+TEST(resolver, each_alias_and_endpoint_has_its_own_round_robin_cursor) {
+    routing_table table({
+        make_instance("i1", "a", "running", {endpoint::chat_completions, endpoint::completions}),
+        make_instance("i2", "b"),
+    });
+    auto a_chat = resolve(table, "a", endpoint::chat_completions, false);
+    auto a_chat_again = resolve(table, "a", endpoint::chat_completions, false);
+    auto a_completions = resolve(table, "a", endpoint::completions, false);
+    auto b_chat = resolve(table, "b", endpoint::chat_completions, false);
+    ASSERT_TRUE(a_chat && a_chat_again && a_completions && b_chat);
+    ASSERT_NE(a_chat->cursor, nullptr);
+    EXPECT_EQ(a_chat->cursor, a_chat_again->cursor);
+    EXPECT_NE(a_chat->cursor, a_completions->cursor);
+    EXPECT_NE(a_chat->cursor, b_chat->cursor);
 }
 
 TEST(resolver, unknown_model_is_model_not_found) {
