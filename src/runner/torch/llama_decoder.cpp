@@ -1,0 +1,196 @@
+// The Llama-family decoder on ATen: pre-norm layers of RMSNorm, rotary grouped-query attention
+// over the cached keys and values, and a SwiGLU feed-forward block, as HF's LlamaModel computes.
+#include "llama_decoder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace solar::runner::torch_impl {
+
+namespace {
+
+constexpr double pi = 3.14159265358979323846;
+
+// HF's LlamaRMSNorm: normalised in float32, cast back, then scaled.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+    auto wide = x.to(at::kFloat);
+    auto scaled = wide * at::rsqrt(wide.pow(2).mean(-1, true) + eps);
+    return weight * scaled.to(x.scalar_type());
+}
+
+// x: [heads, T, head_dim]; cos/sin: [T, head_dim]. Rotates the halves (HF's rotate_half).
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    auto half = x.size(-1) / 2;
+    auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+    return x * cos + rotated * sin;
+}
+
+// Doubles the cache (up to the model's context) until it holds `needed` positions.
+void reserve(
+    kv_cache& cache, const decoder_config& config, std::int64_t needed, const at::Tensor& like
+) {
+    if (needed <= cache.capacity) return;
+    auto capacity = std::max<std::int64_t>(cache.capacity, 16);
+    while (capacity < needed) capacity *= 2;
+    capacity = std::min(capacity, std::max(needed, config.max_position_embeddings));
+    cache.layers.resize(static_cast<std::size_t>(config.num_hidden_layers));
+    for (auto& layer : cache.layers) {
+        for (auto* tensor : {&layer.keys, &layer.values}) {
+            auto grown =
+                at::empty({config.num_key_value_heads, capacity, config.head_dim}, like.options());
+            if (tensor->defined() && cache.length > 0) {
+                grown.narrow(1, 0, cache.length).copy_(tensor->narrow(1, 0, cache.length));
+            }
+            *tensor = grown;
+        }
+    }
+    cache.capacity = capacity;
+}
+
+at::Tensor project(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {}) {
+    return bias.defined() ? at::linear(x, weight, bias) : at::linear(x, weight);
+}
+
+at::Tensor attention(
+    const decoder_layer_weights& w,
+    const decoder_config& c,
+    std::size_t layer_index,
+    const at::Tensor& h,  // [T, hidden]
+    const at::Tensor& cos,
+    const at::Tensor& sin,
+    kv_cache& cache
+) {
+    auto t = h.size(0);
+    auto heads = c.num_attention_heads;
+    auto kv_heads = c.num_key_value_heads;
+    auto d = c.head_dim;
+    auto q = project(h, w.q, w.q_bias).view({t, heads, d}).transpose(0, 1);
+    auto k = project(h, w.k, w.k_bias).view({t, kv_heads, d}).transpose(0, 1);
+    auto v = project(h, w.v, w.v_bias).view({t, kv_heads, d}).transpose(0, 1);
+    q = apply_rope(q, cos, sin);
+    k = apply_rope(k, cos, sin);
+
+    auto past = cache.length;
+    auto total = past + t;
+    auto& layer = cache.layers[layer_index];
+    layer.keys.narrow(1, past, t).copy_(k);
+    layer.values.narrow(1, past, t).copy_(v);
+    auto keys = layer.keys.narrow(1, 0, total).unsqueeze(1);      // [kv, 1, S, d]
+    auto values = layer.values.narrow(1, 0, total).unsqueeze(1);  // [kv, 1, S, d]
+
+    // Grouped-query attention without copying keys: each key/value head serves `group` query
+    // heads, HF's repeat_kv order (query head i uses key head i / group).
+    auto group = heads / kv_heads;
+    auto grouped = q.reshape({kv_heads, group, t, d});
+    auto scores = at::matmul(grouped, keys.transpose(-1, -2)) * (1.0 / std::sqrt(double(d)));
+
+    // Query i sits at position past + i and sees keys j <= past + i (within the window).
+    auto options = at::TensorOptions().dtype(at::kLong).device(h.device());
+    auto query_pos = at::arange(past, total, options).unsqueeze(1);
+    auto key_pos = at::arange(0, total, options).unsqueeze(0);
+    auto hidden = key_pos > query_pos;
+    bool windowed =
+        c.sliding_window && static_cast<std::int64_t>(layer_index) >= c.sliding_window_first_layer;
+    if (windowed) hidden = hidden.logical_or(key_pos <= query_pos - *c.sliding_window);
+    scores = scores.masked_fill(hidden, -std::numeric_limits<double>::infinity());
+    auto probs = at::softmax(scores, -1, at::kFloat).to(h.scalar_type());
+    auto out = at::matmul(probs, values);  // [kv, group, T, d]
+    return project(out.reshape({heads, t, d}).transpose(0, 1).reshape({t, heads * d}), w.o);
+}
+
+}  // namespace
+
+decoder_weights load_decoder_weights(const tensor_source& source, const decoder_config& c) {
+    decoder_weights w;
+    auto hidden = c.hidden_size;
+    auto q_size = c.num_attention_heads * c.head_dim;
+    auto kv_size = c.num_key_value_heads * c.head_dim;
+    w.embed = source.get({"model.embed_tokens.weight"}, {c.vocab_size, hidden});
+    for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto base = "model.layers." + std::to_string(i) + ".";
+        decoder_layer_weights layer;
+        layer.input_norm = source.get({base + "input_layernorm.weight"}, {hidden});
+        layer.post_attention_norm =
+            source.get({base + "post_attention_layernorm.weight"}, {hidden});
+        layer.q = source.get({base + "self_attn.q_proj.weight"}, {q_size, hidden});
+        layer.k = source.get({base + "self_attn.k_proj.weight"}, {kv_size, hidden});
+        layer.v = source.get({base + "self_attn.v_proj.weight"}, {kv_size, hidden});
+        layer.o = source.get({base + "self_attn.o_proj.weight"}, {hidden, q_size});
+        if (c.qkv_bias) {
+            layer.q_bias = source.get({base + "self_attn.q_proj.bias"}, {q_size});
+            layer.k_bias = source.get({base + "self_attn.k_proj.bias"}, {kv_size});
+            layer.v_bias = source.get({base + "self_attn.v_proj.bias"}, {kv_size});
+        }
+        layer.gate = source.get({base + "mlp.gate_proj.weight"}, {c.intermediate_size, hidden});
+        layer.up = source.get({base + "mlp.up_proj.weight"}, {c.intermediate_size, hidden});
+        layer.down = source.get({base + "mlp.down_proj.weight"}, {hidden, c.intermediate_size});
+        w.layers.push_back(std::move(layer));
+    }
+    w.norm = source.get({"model.norm.weight"}, {hidden});
+    // Tied checkpoints usually omit lm_head; one that stores it anyway is used as stored.
+    bool tied = c.tie_word_embeddings && !source.has("lm_head.weight");
+    w.lm_head = tied ? w.embed : source.get({"lm_head.weight"}, {c.vocab_size, hidden});
+    return w;
+}
+
+at::Tensor rope_inverse_frequencies(const decoder_config& c, std::int64_t sequence_length) {
+    const auto& scaling = c.rope_scaling;
+    auto d = static_cast<double>(c.head_dim);
+    double base = c.rope_theta;
+    auto original = static_cast<double>(scaling.original_max_position_embeddings);
+    if (scaling.kind == rope_scaling_kind::dynamic && sequence_length > original) {
+        // HF's dynamic NTK: the base grows with the length reached past the original context.
+        base *= std::pow(
+            scaling.factor * sequence_length / original - (scaling.factor - 1), d / (d - 2)
+        );
+    }
+    auto exponents = at::arange(0, c.head_dim, 2, at::kLong).to(at::kFloat) / static_cast<float>(d);
+    auto inv_freq = 1.0 / at::pow(base, exponents);
+    if (scaling.kind == rope_scaling_kind::linear) return inv_freq / scaling.factor;
+    if (scaling.kind != rope_scaling_kind::llama3) return inv_freq;
+    // Llama 3.1: long wavelengths slowed by factor, short ones kept, the band between blended.
+    auto low_wavelen = original / scaling.low_freq_factor;
+    auto high_wavelen = original / scaling.high_freq_factor;
+    auto wavelen = 2 * pi / inv_freq;
+    auto scaled = at::where(wavelen > low_wavelen, inv_freq / scaling.factor, inv_freq);
+    auto smooth = (original / wavelen - scaling.low_freq_factor) /
+                  (scaling.high_freq_factor - scaling.low_freq_factor);
+    auto blended = (1 - smooth) * scaled / scaling.factor + smooth * scaled;
+    auto medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+    return at::where(medium, blended, scaled);
+}
+
+at::Tensor decoder_forward(
+    const decoder_weights& w,
+    const decoder_config& c,
+    const at::Tensor& ids,
+    kv_cache& cache,
+    bool all_positions
+) {
+    auto t = ids.size(0);
+    auto x = w.embed.index_select(0, ids);  // [T, hidden]
+    reserve(cache, c, cache.length + t, x);
+
+    // cos/sin for the new positions, float32 as in HF, then in the compute dtype.
+    auto inv_freq = rope_inverse_frequencies(c, cache.length + t).to(x.device());
+    auto positions = at::arange(cache.length, cache.length + t, x.options().dtype(at::kFloat));
+    auto angles = at::outer(positions, inv_freq);
+    auto emb = at::cat({angles, angles}, -1);
+    auto cos = emb.cos().to(x.scalar_type());
+    auto sin = emb.sin().to(x.scalar_type());
+
+    for (std::size_t i = 0; i < w.layers.size(); ++i) {
+        const auto& layer = w.layers[i];
+        x = x +
+            attention(layer, c, i, rms_norm(x, layer.input_norm, c.rms_norm_eps), cos, sin, cache);
+        auto h = rms_norm(x, layer.post_attention_norm, c.rms_norm_eps);
+        x = x + project(at::silu(project(h, layer.gate)) * project(h, layer.up), layer.down);
+    }
+    cache.length += t;
+    if (!all_positions) x = x.narrow(0, t - 1, 1);
+    return rms_norm(x, w.norm, c.rms_norm_eps);
+}
+
+}  // namespace solar::runner::torch_impl

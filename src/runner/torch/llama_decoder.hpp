@@ -1,0 +1,61 @@
+// The Llama-family decoder network on ATen: weights, rotary embeddings and one forward pass
+// over new tokens that appends to a sequence's key/value cache. Included only by
+// src/runner/torch/ (it carries ATen).
+#pragma once
+
+#include <solar/runner/decoder_config.hpp>
+
+#include <ATen/ATen.h>
+#include <cstdint>
+#include <vector>
+
+#include "tensor_source.hpp"
+
+namespace solar::runner::torch_impl {
+
+struct decoder_layer_weights {
+    at::Tensor input_norm, post_attention_norm;  // [hidden]
+    at::Tensor q, k, v, o;                       // nn.Linear weights [out, in]
+    at::Tensor q_bias, k_bias, v_bias;           // undefined without qkv_bias
+    at::Tensor gate, up, down;
+};
+
+struct decoder_weights {
+    at::Tensor embed;  // [vocab, hidden]
+    std::vector<decoder_layer_weights> layers;
+    at::Tensor norm;     // [hidden]
+    at::Tensor lm_head;  // [vocab, hidden]; the embedding itself when tied
+};
+
+// One layer's cache: keys (already rotated) and values for positions [0, capacity), of which
+// the sequence's first `length` are valid. [kv_heads, capacity, head_dim], contiguous.
+struct layer_cache {
+    at::Tensor keys, values;
+};
+
+struct kv_cache {
+    std::vector<layer_cache> layers;
+    std::int64_t length = 0;
+    std::int64_t capacity = 0;
+};
+
+// Reads every weight under HF's Llama names (model.layers.N.self_attn.q_proj, ...). Throws
+// weight_error on a missing tensor or shape mismatch.
+decoder_weights load_decoder_weights(const tensor_source& source, const decoder_config& config);
+
+// The rotary inverse frequencies [head_dim / 2] (float32) with the config's rope_scaling; for
+// dynamic scaling they depend on the sequence length the pass reaches.
+at::Tensor rope_inverse_frequencies(const decoder_config& config, std::int64_t sequence_length);
+
+// Runs `ids` ([T] int64, on the model's device) at positions cache.length .. + T - 1, appends
+// their keys and values to `cache` (growing it as needed) and returns the final hidden states
+// after the last norm, [T, hidden] when all_positions, else [1, hidden] for the last token.
+at::Tensor decoder_forward(
+    const decoder_weights& weights,
+    const decoder_config& config,
+    const at::Tensor& ids,
+    kv_cache& cache,
+    bool all_positions
+);
+
+}  // namespace solar::runner::torch_impl
