@@ -4,13 +4,15 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# Each stage's start is stamped with the seconds since the start, to see where CI time goes.
+stage() { echo "== [$(date -u +%H:%M:%S), ${SECONDS}s] $*"; }
 bash scripts/install-deps.sh
 
-echo "== clang-format check"
+stage "clang-format check"
 git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
 # ---- deployment files and client dependencies (tests/clients, docker-compose.yml) ----
-echo "== docker-compose config"
+stage "docker-compose config"
 if command -v docker-compose >/dev/null 2>&1; then
     # Validates docker-compose.yml without an engine: as is (.env is optional) and with the
     # committed .env.example, each with the optional solar-host service.
@@ -22,7 +24,7 @@ if command -v docker-compose >/dev/null 2>&1; then
 else
     echo "SKIP: docker-compose is not installed; docker-compose.yml was not validated"
 fi
-echo "== systemd-analyze verify (config/systemd)"
+stage "systemd-analyze verify (config/systemd)"
 if command -v systemd-analyze >/dev/null 2>&1; then
     # The units name /usr/local/bin; verify checks the executables exist, so point them at stubs.
     units=$(mktemp -d)
@@ -37,7 +39,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
     echo "SKIP: systemd-analyze is not installed; config/systemd was not verified"
 fi
-echo "== npm ci (tests/clients: the OpenAI Node SDK tests)"
+stage "npm ci (tests/clients: the OpenAI Node SDK tests)"
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     # Without the package ctest reports openai_node_sdk as skipped (not passed), with the reason.
     (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error) ||
@@ -47,21 +49,25 @@ else
 fi
 # ---- end of deployment files and client dependencies ----
 
-echo "== build and test (Release)"
+stage "build and test (Release)"
 bash scripts/build.sh build-test -DCMAKE_BUILD_TYPE=Release
+stage "ctest (Release)"
 ctest --test-dir build-test --output-on-failure -j 2 --timeout 180
 
-echo "== benchmark smoke run (bench/: each tool for a moment, no figures asserted)"
+stage "benchmark smoke run (bench/: each tool for a moment, no figures asserted)"
 bash bench/smoke.sh build-test
 
-echo "== build and test (ASan + UBSan)"
+stage "build and test (ASan + UBSan)"
 # -O1 -g1 keeps the sanitizer build's compile time and run time reasonable on two cores.
-bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DSOLAR_SANITIZE=ON
+# The benchmark tools are left out: bench/smoke.sh already ran them from the Release tree.
+bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DSOLAR_SANITIZE=ON \
+    -DSOLAR_BUILD_BENCH=OFF
+stage "ctest (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp \
     ctest --test-dir build-asan --output-on-failure -j 2 --timeout 300
 # ---- container smoke test: builds and runs the image only where an engine runs ----
-echo "== container smoke test"
+stage "container smoke test"
 bash scripts/container-smoke.sh
 # ---- end of container smoke test ----
-echo "== all tests passed"
+stage "all tests passed"
