@@ -3,6 +3,7 @@
 # model.safetensors, tokenizer.json, tokenizer_config.json, generation_config.json).
 #
 #   /usr/bin/python3 convert_gguf.py ../../../../shared/fixtures/llama-2-tiny-random.gguf llama_tiny
+#   /usr/bin/python3 convert_gguf.py --no-tokenizer derived.gguf llama_tiny_sharp
 #
 # Debian's python3 and python3-numpy only; the GGUF reader is gguf_reader.py beside this file.
 # Deterministic: rerunning it reproduces the committed files byte for byte.
@@ -176,9 +177,13 @@ def build_tokenizer(g):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: convert_gguf.py MODEL.gguf OUT_DIR")
-    g = GGUFFile(sys.argv[1])
+    args = sys.argv[1:]
+    # --no-tokenizer: the weights and configs only, for fixtures sharing another's tokenizer.
+    with_tokenizer = "--no-tokenizer" not in args
+    args = [a for a in args if a != "--no-tokenizer"]
+    if len(args) != 2:
+        sys.exit("usage: convert_gguf.py [--no-tokenizer] MODEL.gguf OUT_DIR")
+    g = GGUFFile(args[0])
     md = g.metadata
     arch = md["general.architecture"]
     if arch != "llama":
@@ -229,17 +234,18 @@ def main():
         "tokenizer_class": "LlamaTokenizer",
     }
     generation = {"bos_token_id": bos, "eos_token_id": eos, "do_sample": False}
-    out = sys.argv[2]
+    out = args[1]
     os.makedirs(out, exist_ok=True)
     write_safetensors(os.path.join(out, "model.safetensors"), weights)
-    for name, content in [
-        ("config.json", config),
-        ("generation_config.json", generation),
-        ("tokenizer_config.json", tokenizer_config),
-    ]:
+    files = [("config.json", config), ("generation_config.json", generation)]
+    if with_tokenizer:
+        files.append(("tokenizer_config.json", tokenizer_config))
+    for name, content in files:
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
             json.dump(content, f, indent=2, ensure_ascii=False)
             f.write("\n")
+    if not with_tokenizer:
+        return
     # Compact, one line: the vocabulary and merges would triple the size when indented.
     with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tokenizer, f, ensure_ascii=False, separators=(",", ":"))

@@ -1,7 +1,7 @@
-"""A minimal GGUF (v2/v3) reader: metadata key/values and tensors as numpy arrays.
+"""A minimal GGUF (v2/v3) reader and writer: metadata key/values and tensors as numpy arrays.
 
-Written for tests/data/models/convert_gguf.py from the format description in llama.cpp's
-docs (ggml/docs/gguf.md); only F32 and F16 tensors are needed by the fixtures.
+Written for tests/data/models/convert_gguf.py and derive_gguf.py from the format description
+in llama.cpp's docs (ggml/docs/gguf.md); only F32 and F16 tensors are needed by the fixtures.
 """
 
 import struct
@@ -65,9 +65,13 @@ class GGUFFile:
             raise ValueError(f"{path}: GGUF version {self.version} not supported")
         tensor_count, kv_count = cur.take("<Q"), cur.take("<Q")
         self.metadata = {}
+        self.metadata_types = {}  # key -> (value type, array item type or None)
         for _ in range(kv_count):
             key = cur.string()
-            self.metadata[key] = cur.value(cur.take("<I"))
+            kind = cur.take("<I")
+            item_kind = struct.unpack_from("<I", data, cur.pos)[0] if kind == _ARRAY else None
+            self.metadata_types[key] = (kind, item_kind)
+            self.metadata[key] = cur.value(kind)
         infos = []
         for _ in range(tensor_count):
             name = cur.string()
@@ -85,3 +89,43 @@ class GGUFFile:
             array = np.frombuffer(data, _TENSOR_TYPES[kind], count, start + offset)
             self.tensors[name] = array.reshape(list(reversed(dims)))
             self.tensor_types[name] = kind
+
+
+def _pack_value(kind, item_kind, value):
+    if kind in _SCALARS:
+        return struct.pack(_SCALARS[kind], value)
+    if kind == _STRING:
+        raw = value.encode("utf-8")
+        return struct.pack("<Q", len(raw)) + raw
+    if kind == _ARRAY:
+        head = struct.pack("<IQ", item_kind, len(value))
+        return head + b"".join(_pack_value(item_kind, None, v) for v in value)
+    raise ValueError(f"unknown GGUF value type {kind}")
+
+
+def write_gguf(path, metadata, metadata_types, tensors):
+    """Writes GGUF v3: metadata with the given types, tensors (name -> F32/F16 numpy array in
+    the HF orientation) in the given order, 32-byte aligned."""
+    alignment = metadata.get("general.alignment", 32)
+    kinds = {np.dtype(np.float32): 0, np.dtype(np.float16): 1}
+    out = [b"GGUF", struct.pack("<IQQ", 3, len(tensors), len(metadata))]
+    for key, value in metadata.items():
+        kind, item_kind = metadata_types[key]
+        out += [_pack_value(_STRING, None, key), struct.pack("<I", kind)]
+        out.append(_pack_value(kind, item_kind, value))
+    blobs, offset = [], 0
+    for name, array in tensors.items():
+        dims = list(reversed(array.shape))
+        out += [_pack_value(_STRING, None, name), struct.pack("<I", len(dims))]
+        out += [struct.pack("<Q", d) for d in dims]
+        out.append(struct.pack("<IQ", kinds[array.dtype], offset))
+        raw = np.ascontiguousarray(array).tobytes()
+        raw += b"\0" * (-len(raw) % alignment)
+        blobs.append(raw)
+        offset += len(raw)
+    head = b"".join(out)
+    head += b"\0" * (-len(head) % alignment)
+    with open(path, "wb") as f:
+        f.write(head)
+        for blob in blobs:
+            f.write(blob)

@@ -2,7 +2,9 @@
 // prompts.json, the prompt's token ids (with BOS), the greedy continuation and the next-token
 // logits after the prompt, computed on the CPU by llama.cpp through node-llama-cpp.
 //
-//   npm ci && node generate.mjs [model.gguf] [out.json]
+//   npm ci --omit=optional && node generate.mjs [model.gguf] [out.json]
+// (regenerate.sh runs it for both fixtures.) llama.cpp runs with its defaults: F16 K/V cache,
+// activations rounded to F16 for the F16 weight products.
 //
 // The logits file stays small: the top TOP logits and a fixed spread of PROBE ids, not the
 // full 32,000-wide vector. Each greedy step also records the top-2 margin, so a tie flipped by

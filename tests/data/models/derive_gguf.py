@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+# Derives a second tiny GGUF from llama-2-tiny-random.gguf whose outputs depend strongly on
+# what the original barely exercises: its random attention is nearly uniform, so RoPE, the
+# Q/K row order and the cache move its logits by less than llama.cpp's own rounding.
+#
+#   /usr/bin/python3 derive_gguf.py IN.gguf OUT.gguf
+#
+# Changes: Q and K scaled by QK_SCALE (sharp attention); one key/value head shared by both
+# query heads (grouped-query attention: the first head's K and V rows); V scaled by V_SCALE so
+# attention moves the residual stream; output.weight dropped, so the embedding is tied as the
+# lm_head (llama.cpp falls back to token_embd). Deterministic.
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gguf_reader import GGUFFile, write_gguf  # noqa: E402
+
+QK_SCALE = 30.0
+V_SCALE = 8.0
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: derive_gguf.py IN.gguf OUT.gguf")
+    g = GGUFFile(sys.argv[1])
+    md = dict(g.metadata)
+    heads = md["llama.attention.head_count"]
+    head_dim = md["llama.embedding_length"] // heads
+    md["llama.attention.head_count_kv"] = 1
+    md["general.name"] = "LLaMA v2 tiny, sharp GQA tied (derived)"
+    tensors = {}
+    for name, array in g.tensors.items():
+        if name == "output.weight":
+            continue
+        if name.endswith("attn_q.weight"):
+            array = (array.astype(np.float32) * QK_SCALE).astype(np.float16)
+        elif name.endswith("attn_k.weight"):
+            array = (array[:head_dim].astype(np.float32) * QK_SCALE).astype(np.float16)
+        elif name.endswith("attn_v.weight"):
+            array = (array[:head_dim].astype(np.float32) * V_SCALE).astype(np.float16)
+        tensors[name] = array
+    write_gguf(sys.argv[2], md, g.metadata_types, tensors)
+
+
+if __name__ == "__main__":
+    main()
