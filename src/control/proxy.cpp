@@ -252,7 +252,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         auto status = head.result();
         std::string content_type(head[http::field::content_type]);
         bool streamed = content_type.rfind("text/event-stream", 0) == 0 || parser.chunked();
-        std::array<char, 16384> chunk;
+        auto chunk = connection->relay_buffer();
 
         if (!streamed) {
             core::response res{status, req.version()};

@@ -8,6 +8,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/system/result.hpp>
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -69,12 +70,17 @@ public:
     const std::string& pool_key() const { return pool_key_; }
     bool reused = false;  // came from the idle pool: a stale keep-alive may fail once
 
+    // Scratch space for relaying a response body piece by piece. It lives with the connection
+    // so that each request's coroutine frame does not carry (and allocate) 16 KiB.
+    std::span<char> relay_buffer() { return relay_buffer_; }
+
 private:
     beast::tcp_stream& lowest();
 
     std::string pool_key_;
     std::variant<plain_stream, tls_stream> stream_;
     beast::flat_buffer buffer_;
+    std::array<char, 16384> relay_buffer_;
 };
 
 // A complete response read into memory (registry calls, small JSON answers).
