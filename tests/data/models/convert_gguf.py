@@ -176,6 +176,17 @@ def build_tokenizer(g):
     }, (bos, eos, unk)
 
 
+def rope_scaling(key):
+    # llama.cpp's linear scaling (positions times 1 / factor) is HF's "linear"; GGUF files of
+    # Llama 3.1 carry a rope_freqs tensor instead, which this converter does not map back.
+    kind = key("rope.scaling.type", "none")
+    if kind == "none":
+        return None
+    if kind != "linear":
+        sys.exit(f"rope scaling {kind} not supported")
+    return {"rope_type": "linear", "factor": float(key("rope.scaling.factor"))}
+
+
 def main():
     args = sys.argv[1:]
     # --no-tokenizer: the weights and configs only, for fixtures sharing another's tokenizer.
@@ -211,7 +222,7 @@ def main():
         "rms_norm_eps": float(np.float32(key("attention.layer_norm_rms_epsilon"))),
         # llama.cpp's default base when the GGUF names none.
         "rope_theta": float(key("rope.freq_base", 10000.0)),
-        "rope_scaling": None,
+        "rope_scaling": rope_scaling(key),
         "max_position_embeddings": key("context_length"),
         "vocab_size": len(md["tokenizer.ggml.tokens"]),
         "bos_token_id": bos,

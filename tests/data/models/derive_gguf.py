@@ -3,12 +3,14 @@
 # what the original barely exercises: its random attention is nearly uniform, so RoPE, the
 # Q/K row order and the cache move its logits by less than llama.cpp's own rounding.
 #
-#   /usr/bin/python3 derive_gguf.py IN.gguf OUT.gguf
+#   /usr/bin/python3 derive_gguf.py IN.gguf OUT.gguf [--rope-theta BASE --rope-linear FACTOR]
 #
 # Changes: Q and K scaled by QK_SCALE (sharp attention); one key/value head shared by both
 # query heads (grouped-query attention: the first head's K and V rows); V scaled by V_SCALE so
 # attention moves the residual stream; output.weight dropped, so the embedding is tied as the
-# lm_head (llama.cpp falls back to token_embd). Deterministic.
+# lm_head (llama.cpp falls back to token_embd). With the rope options it also sets
+# llama.rope.freq_base and linear rope scaling (llama.rope.scaling.type/factor), which
+# convert_gguf.py turns into rope_theta and rope_scaling. Deterministic.
 
 import os
 import sys
@@ -23,10 +25,23 @@ V_SCALE = 8.0
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: derive_gguf.py IN.gguf OUT.gguf")
-    g = GGUFFile(sys.argv[1])
+    args = sys.argv[1:]
+    options = {}
+    while len(args) > 2 and args[-2].startswith("--"):
+        options[args[-2]] = float(args[-1])
+        args = args[:-2]
+    if len(args) != 2 or set(options) - {"--rope-theta", "--rope-linear"}:
+        sys.exit("usage: derive_gguf.py IN.gguf OUT.gguf [--rope-theta BASE --rope-linear FACTOR]")
+    g = GGUFFile(args[0])
     md = dict(g.metadata)
+    types = dict(g.metadata_types)
+    f32, string = (6, None), (8, None)
+    if "--rope-theta" in options:
+        md["llama.rope.freq_base"], types["llama.rope.freq_base"] = options["--rope-theta"], f32
+    if "--rope-linear" in options:
+        md["llama.rope.scaling.type"], types["llama.rope.scaling.type"] = "linear", string
+        md["llama.rope.scaling.factor"] = options["--rope-linear"]
+        types["llama.rope.scaling.factor"] = f32
     heads = md["llama.attention.head_count"]
     head_dim = md["llama.embedding_length"] // heads
     md["llama.attention.head_count_kv"] = 1
@@ -42,7 +57,7 @@ def main():
         elif name.endswith("attn_v.weight"):
             array = (array[:head_dim].astype(np.float32) * V_SCALE).astype(np.float16)
         tensors[name] = array
-    write_gguf(sys.argv[2], md, g.metadata_types, tensors)
+    write_gguf(args[1], md, types, tensors)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Rebuilds both llama.cpp fixtures from ../shared/fixtures/llama-2-tiny-random.gguf: converts
-# the GGUF to tests/data/models/llama_tiny, derives and converts llama_tiny_sharp, and records
+# the GGUF to tests/data/models/llama_tiny, derives and converts llama_tiny_sharp and
+# llama_tiny_sharp_rope (rope_theta 500, linear rope scaling x4), and records
 # llama.cpp's goldens for each (node-llama-cpp, CPU). Needs Debian's python3-numpy, node, npm.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,3 +17,6 @@ cd "$here"
 /usr/bin/python3 "$models/convert_gguf.py" --no-tokenizer "$work/sharp.gguf" "$models/llama_tiny_sharp"
 node generate.mjs "$gguf" "$models/llama_tiny/llamacpp_goldens.json"
 node generate.mjs "$work/sharp.gguf" "$models/llama_tiny_sharp/llamacpp_goldens.json"
+/usr/bin/python3 "$models/derive_gguf.py" "$gguf" "$work/rope.gguf" --rope-theta 500 --rope-linear 4
+/usr/bin/python3 "$models/convert_gguf.py" --no-tokenizer "$work/rope.gguf" "$models/llama_tiny_sharp_rope"
+node generate.mjs "$work/rope.gguf" "$models/llama_tiny_sharp_rope/llamacpp_goldens.json"

@@ -100,11 +100,46 @@ TEST_P(against_llama_cpp, next_token_logits_match_llama_cpp) {
     std::printf("%s: max |logit - llama.cpp| = %.3g\n", GetParam().c_str(), worst);
 }
 
+// Token for token, except that a step where llama.cpp's top two logits lie within
+// near_tie_margin may go the other way (F16 rounding decides it there); that case is then
+// compared no further. Only llama_tiny_sharp_rope has such a step (margin 2.5e-5, prompt 8).
 TEST_P(against_llama_cpp, greedy_tokens_match_llama_cpp) {
+    constexpr double near_tie_margin = 1e-4;
+    int compared = 0;
+    int cut_at_ties = 0;
     for (const auto& c : goldens()["cases"]) {
         auto expected = ids_of(c["greedy"]);
-        auto actual = greedy_generate(model(), ids_of(c["prompt_ids"]), expected.size());
-        EXPECT_EQ(actual, expected) << c["text"];
+        auto margins = c["greedy_margins"].get<std::vector<double>>();
+        auto sequence = model().new_sequence();
+        auto logits = model().prefill(*sequence, ids_of(c["prompt_ids"]));
+        bool diverged = false;
+        for (std::size_t step = 0; step < expected.size(); ++step) {
+            auto token = argmax_token(logits);
+            if (token != expected[step]) {
+                // A tie: llama.cpp's choice must be within the margin of ours here too.
+                EXPECT_LT(margins[step], near_tie_margin) << c["text"] << " step " << step;
+                EXPECT_LT(logits[token] - logits[expected[step]], near_tie_margin) << c["text"];
+                ++cut_at_ties;
+                diverged = true;
+                break;
+            }
+            ++compared;
+            logits = model().decode_step(*sequence, token);
+        }
+        if (!diverged) {
+            EXPECT_EQ(greedy_generate(model(), ids_of(c["prompt_ids"]), expected.size()), expected)
+                << c["text"];
+        }
+    }
+    std::printf(
+        "%s: %d greedy tokens equal to llama.cpp's, %d case(s) cut at a near tie\n",
+        GetParam().c_str(),
+        compared,
+        cut_at_ties
+    );
+    EXPECT_LE(cut_at_ties, 1);
+    if (GetParam() != "llama_tiny_sharp_rope") {
+        EXPECT_EQ(cut_at_ties, 0);
     }
 }
 
@@ -131,7 +166,9 @@ TEST_P(against_llama_cpp, cached_decoding_equals_recomputing_the_prefix) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    decoder_model, against_llama_cpp, testing::Values("llama_tiny", "llama_tiny_sharp")
+    decoder_model,
+    against_llama_cpp,
+    testing::Values("llama_tiny", "llama_tiny_sharp", "llama_tiny_sharp_rope")
 );
 
 TEST(decoder_model, chunked_prefill_and_batched_steps_equal_one_pass) {
