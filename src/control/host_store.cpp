@@ -14,7 +14,7 @@ namespace solar::control {
 namespace {
 
 // Version n of the schema is the result of migrations[0..n-1]; append, never edit.
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     R"sql(
 CREATE TABLE hosts (
     id             TEXT    NOT NULL PRIMARY KEY,
@@ -29,6 +29,10 @@ CREATE TABLE hosts (
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
 ) STRICT;
+)sql",
+    // 2: the last instance list of each host, for routing answers while it is offline.
+    R"sql(
+ALTER TABLE hosts ADD COLUMN last_instances TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -225,6 +229,18 @@ void host_store::record_refresh(
         .bind(5, online ? std::string_view{} : error)
         .bind(6, instance_count);
     query.step();
+}
+
+void host_store::store_instance_list(std::string_view id, std::string_view body) {
+    auto query = db_.prepare("UPDATE hosts SET last_instances = ?2 WHERE id = ?1");
+    query.bind(1, id).bind(2, body);
+    query.step();
+}
+
+std::string host_store::stored_instance_list(std::string_view id) const {
+    auto query = db_.prepare("SELECT last_instances FROM hosts WHERE id = ?1");
+    query.bind(1, id);
+    return query.step() ? query.column_text(0) : std::string{};
 }
 
 }  // namespace solar::control

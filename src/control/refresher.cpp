@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace solar::control {
 
 namespace {
@@ -120,6 +122,7 @@ asio::awaitable<void> refresher::poll_host(host_poll& poll) {
     }
     poll.online = true;
     poll.instances = std::move(*parsed);
+    poll.body = std::move(answer->body);
 }
 
 asio::awaitable<void> refresher::refresh_once() {
@@ -143,15 +146,41 @@ asio::awaitable<void> refresher::refresh_once() {
         while (remaining > 0) co_await all_done.async_wait(use_tuple);
     }
 
+    // Persist changed instance lists, and fetch the stored ones of offline hosts this process
+    // has never seen online (after a restart), so their aliases answer 503, not 404.
+    std::vector<const host_poll*> to_store;
+    std::vector<std::string> to_load;
+    for (const auto& poll : polls) {
+        if (poll.online && stored_bodies_[poll.host.id] != poll.body) to_store.push_back(&poll);
+        if (!poll.online && !last_known_.contains(poll.host.id)) to_load.push_back(poll.host.id);
+    }
     auto now = unix_now();
-    co_await core::run_blocking(db_pool_, [this, &polls, now] {
+    auto stored = co_await core::run_blocking(db_pool_, [this, &polls, &to_store, &to_load, now] {
         for (const auto& poll : polls) {
             store_.record_refresh(
                 poll.host.id, poll.online, now, poll.error, static_cast<int>(poll.instances.size())
             );
         }
-        return true;
+        for (const auto* poll : to_store) store_.store_instance_list(poll->host.id, poll->body);
+        std::map<std::string, std::string> loaded;
+        for (const auto& id : to_load) loaded[id] = store_.stored_instance_list(id);
+        return loaded;
     });
+    for (const auto* poll : to_store) stored_bodies_[poll->host.id] = poll->body;
+    std::erase_if(stored_bodies_, [&](const auto& entry) {
+        return std::none_of(polls.begin(), polls.end(), [&](const auto& p) {
+            return p.host.id == entry.first;
+        });
+    });
+    for (auto& [id, body] : stored) {
+        auto poll = std::find_if(polls.begin(), polls.end(), [&](const auto& p) {
+            return p.host.id == id;
+        });
+        auto doc = nlohmann::json::parse(body, nullptr, false);
+        if (body.empty() || doc.is_discarded() || poll == polls.end()) continue;
+        auto host = host_ref{poll->host.id, poll->host.name, poll->host.url};
+        if (auto parsed = parse_host_instances(doc, host)) last_known_[id] = std::move(*parsed);
+    }
 
     std::vector<instance_info> all;
     std::map<std::string, std::vector<instance_info>> known;

@@ -106,6 +106,27 @@ TEST_F(failover_test, a_host_that_goes_down_is_offline_and_its_models_503_until_
     EXPECT_EQ(answer.header("x-test-instance"), "a-2");
 }
 
+TEST_F(failover_test, after_a_gateway_restart_a_host_that_is_down_still_answers_503_not_404) {
+    a_.start("key-a");
+    a_.add_instance(instance("a-1", "m:1b"));
+    start_control();
+    auto id = control_.add_host("host-a", a_.url(), "key-a");
+    ASSERT_TRUE(control_.wait_for_model("m:1b"));
+
+    // The host goes down while the gateway is down too: the new process has never seen it
+    // online, and knows its aliases only from the list stored at the last successful poll.
+    control_.stop();
+    a_.stop();
+    start_control();
+    ASSERT_TRUE(wait_for_status(id, "offline")) << host_view(id).dump();
+    expect_error(send("m:1b"), 503, "no_running_instance");
+    expect_error(send("never-served:1b"), 404, "model_not_found");
+
+    a_.restart_same_port();
+    ASSERT_TRUE(wait_for_status(id, "online")) << host_view(id).dump();
+    EXPECT_TRUE(wait_until([&] { return send("m:1b").status == 200; }, 10s));
+}
+
 TEST_F(failover_test, a_host_whose_instance_list_fails_is_offline_until_it_answers_again) {
     a_.start("key-a");
     a_.add_instance(instance("a-1", "m:1b"));

@@ -61,6 +61,11 @@ public:
         std::string_view error,
         int instance_count
     );
+    // The host's last GET /instances answer (the raw body), kept so that after a restart the
+    // gateway still knows the aliases of a host that is down. "" when none was stored.
+    // An unknown id is ignored / answers "".
+    void store_instance_list(std::string_view id, std::string_view body);
+    std::string stored_instance_list(std::string_view id) const;
 
 private:
     void migrate();

@@ -55,6 +55,7 @@ private:
         bool online = false;
         std::string error;
         std::vector<instance_info> instances;
+        std::string body;  // the raw GET /instances answer when online
     };
     asio::awaitable<void> poll_host(host_poll& poll);
 
@@ -72,6 +73,9 @@ private:
     // Last instances each host reported, kept (not routable) while the host is offline so
     // that its aliases stay known (503 rather than 404).
     std::map<std::string, std::vector<instance_info>> last_known_;
+    // The instance list body last written to the store per host, so that an unchanged answer
+    // costs no database write.
+    std::map<std::string, std::string> stored_bodies_;
     instances_listener listener_;
     std::shared_ptr<spdlog::logger> log_;
 };

@@ -200,6 +200,51 @@ TEST_F(host_store_test, everything_persists_across_reopen) {
     );
 }
 
+TEST_F(host_store_test, the_last_instance_list_is_stored_per_host_and_survives_reopen) {
+    std::string a, b;
+    {
+        host_store store(db_file());
+        a = store.create(request("a", "http://a:8001"), t0).value().id;
+        b = store.create(request("b", "http://b:8001"), t0).value().id;
+        EXPECT_EQ(store.stored_instance_list(a), "") << "nothing stored yet";
+        store.store_instance_list(a, R"([{"id":"i1"}])");
+        store.store_instance_list(a, R"([{"id":"i2"}])");  // replaces
+        store.store_instance_list("no-such-host", "[]");   // ignored
+    }
+    host_store reopened(db_file());
+    EXPECT_EQ(reopened.stored_instance_list(a), R"([{"id":"i2"}])");
+    EXPECT_EQ(reopened.stored_instance_list(b), "");
+    EXPECT_EQ(reopened.stored_instance_list("no-such-host"), "");
+    EXPECT_TRUE(reopened.remove(a));
+    EXPECT_EQ(reopened.stored_instance_list(a), "");
+}
+
+TEST_F(host_store_test, a_version_1_database_is_migrated_keeping_its_hosts) {
+    {
+        core::database db(db_file());
+        db.exec(R"sql(
+CREATE TABLE hosts (
+    id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL UNIQUE,
+    api_key TEXT NOT NULL, ca_file TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'offline' CHECK (status IN ('online', 'offline')),
+    last_seen INTEGER, last_error TEXT NOT NULL DEFAULT '',
+    instance_count INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO hosts (id, name, url, api_key, created_at, updated_at)
+    VALUES ('h1', 'old', 'http://old:8001', 'k', 1, 1);
+)sql");
+        db.set_user_version(1);
+    }
+    host_store store(db_file());
+    auto host = store.get("h1");
+    ASSERT_TRUE(host);
+    EXPECT_EQ(host->name, "old");
+    EXPECT_EQ(store.stored_instance_list("h1"), "");
+    store.store_instance_list("h1", "[]");
+    EXPECT_EQ(store.stored_instance_list("h1"), "[]");
+}
+
 TEST_F(host_store_test, newer_schema_is_refused) {
     {
         core::database db(db_file());
