@@ -58,8 +58,9 @@ public:
         decoder_sequence& sequence, std::span<const std::int32_t> ids
     ) = 0;
 
-    // Appends one token to each sequence (distinct sequences of this model) and returns each
-    // one's next-token logits. Throws as prefill.
+    // Appends one token to each sequence (distinct sequences of this model, any lengths) in
+    // one batched forward pass and returns each one's next-token logits. Throws as prefill
+    // (and when a sequence appears twice); no sequence changes then.
     virtual std::vector<std::vector<float>> decode_step(
         std::span<decoder_sequence* const> sequences, std::span<const std::int32_t> tokens
     ) = 0;

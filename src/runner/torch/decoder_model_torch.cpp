@@ -92,34 +92,34 @@ public:
         auto& state = own(sequence);
         check(state, ids);
         c10::InferenceMode guard;
-        return logits(decoder_forward(weights_, config(), to_tensor(ids), state.cache_, false));
+        forward_segment segment{&state.cache_, static_cast<std::int64_t>(ids.size())};
+        return std::move(
+            logits(decoder_forward(weights_, config(), to_tensor(ids), {&segment, 1})).front()
+        );
     }
 
-    // Steps the sequences one after another for now. The caches are separate tensors per
-    // sequence, so a batched step can later gather them (or move to a paged pool) without
-    // changing this interface; see decoder_model.md.
+    // One forward pass for all the sequences: the projections and MLP see a [B, hidden] batch,
+    // attention runs per sequence over its own cache (see decoder_model.md).
     std::vector<std::vector<float>> decode_step(
         std::span<decoder_sequence* const> sequences, std::span<const std::int32_t> tokens
     ) override {
         if (sequences.size() != tokens.size()) {
             throw std::invalid_argument("decode_step needs one token per sequence");
         }
-        for (std::size_t i = 0; i < sequences.size(); ++i) {
-            check(own(*sequences[i]), tokens.subspan(i, 1));
-            for (std::size_t j = 0; j < i; ++j) {
-                if (sequences[j] == sequences[i])
-                    throw std::invalid_argument("decode_step got a sequence twice");
-            }
-        }
-        c10::InferenceMode guard;
-        std::vector<std::vector<float>> out;
+        std::vector<forward_segment> segments;
         for (std::size_t i = 0; i < sequences.size(); ++i) {
             auto& state = own(*sequences[i]);
-            out.push_back(logits(decoder_forward(
-                weights_, config(), to_tensor(tokens.subspan(i, 1)), state.cache_, false
-            )));
+            check(state, tokens.subspan(i, 1));
+            for (std::size_t j = 0; j < i; ++j) {
+                if (sequences[j] == sequences[i]) {
+                    throw std::invalid_argument("decode_step got a sequence twice");
+                }
+            }
+            segments.push_back({&state.cache_, 1});
         }
-        return out;
+        if (segments.empty()) return {};
+        c10::InferenceMode guard;
+        return logits(decoder_forward(weights_, config(), to_tensor(tokens), segments));
     }
 
     const decoder_description& description() const override { return description_; }
@@ -160,14 +160,16 @@ private:
         return tensor.to(device_);
     }
 
-    // The lm_head over the last hidden state, as float32 on the CPU.
-    std::vector<float> logits(const at::Tensor& hidden) const {
-        auto row = at::linear(hidden, weights_.lm_head)
-                       .reshape({-1})
-                       .to(at::kCPU, at::kFloat)
-                       .contiguous();
-        const float* data = row.data_ptr<float>();
-        return std::vector<float>(data, data + row.numel());
+    // The lm_head over each row's hidden state, as float32 on the CPU.
+    std::vector<std::vector<float>> logits(const at::Tensor& hidden) const {
+        auto table = at::linear(hidden, weights_.lm_head).to(at::kCPU, at::kFloat).contiguous();
+        const float* data = table.data_ptr<float>();
+        auto width = table.size(1);
+        std::vector<std::vector<float>> rows;
+        for (std::int64_t i = 0; i < table.size(0); ++i) {
+            rows.emplace_back(data + i * width, data + (i + 1) * width);
+        }
+        return rows;
     }
 
     decoder_weights weights_;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 namespace solar::runner::torch_impl {
 
@@ -53,41 +54,36 @@ at::Tensor project(const at::Tensor& x, const at::Tensor& weight, const at::Tens
     return bias.defined() ? at::linear(x, weight, bias) : at::linear(x, weight);
 }
 
-at::Tensor attention(
-    const decoder_layer_weights& w,
+// One segment's attention: its queries q [T, heads, d] against its cache, into which its keys
+// and values k, v [T, kv_heads, d] are written first. Returns [T, heads * d].
+at::Tensor attend(
     const decoder_config& c,
     std::size_t layer_index,
-    const at::Tensor& h,  // [T, hidden]
-    const at::Tensor& cos,
-    const at::Tensor& sin,
+    const at::Tensor& q,
+    const at::Tensor& k,
+    const at::Tensor& v,
     kv_cache& cache
 ) {
-    auto t = h.size(0);
+    auto t = q.size(0);
     auto heads = c.num_attention_heads;
     auto kv_heads = c.num_key_value_heads;
     auto d = c.head_dim;
-    auto q = project(h, w.q, w.q_bias).view({t, heads, d}).transpose(0, 1);
-    auto k = project(h, w.k, w.k_bias).view({t, kv_heads, d}).transpose(0, 1);
-    auto v = project(h, w.v, w.v_bias).view({t, kv_heads, d}).transpose(0, 1);
-    q = apply_rope(q, cos, sin);
-    k = apply_rope(k, cos, sin);
-
     auto past = cache.length;
     auto total = past + t;
     auto& layer = cache.layers[layer_index];
-    layer.keys.narrow(1, past, t).copy_(k);
-    layer.values.narrow(1, past, t).copy_(v);
+    layer.keys.narrow(1, past, t).copy_(k.transpose(0, 1));
+    layer.values.narrow(1, past, t).copy_(v.transpose(0, 1));
     auto keys = layer.keys.narrow(1, 0, total).unsqueeze(1);      // [kv, 1, S, d]
     auto values = layer.values.narrow(1, 0, total).unsqueeze(1);  // [kv, 1, S, d]
 
     // Grouped-query attention without copying keys: each key/value head serves `group` query
     // heads, HF's repeat_kv order (query head i uses key head i / group).
     auto group = heads / kv_heads;
-    auto grouped = q.reshape({kv_heads, group, t, d});
+    auto grouped = q.transpose(0, 1).reshape({kv_heads, group, t, d});
     auto scores = at::matmul(grouped, keys.transpose(-1, -2)) * (1.0 / std::sqrt(double(d)));
 
     // Query i sits at position past + i and sees keys j <= past + i (within the window).
-    auto options = at::TensorOptions().dtype(at::kLong).device(h.device());
+    auto options = at::TensorOptions().dtype(at::kLong).device(q.device());
     auto query_pos = at::arange(past, total, options).unsqueeze(1);
     auto key_pos = at::arange(0, total, options).unsqueeze(0);
     auto hidden = key_pos > query_pos;
@@ -95,9 +91,26 @@ at::Tensor attention(
         c.sliding_window && static_cast<std::int64_t>(layer_index) >= c.sliding_window_first_layer;
     if (windowed) hidden = hidden.logical_or(key_pos <= query_pos - *c.sliding_window);
     scores = scores.masked_fill(hidden, -std::numeric_limits<double>::infinity());
-    auto probs = at::softmax(scores, -1, at::kFloat).to(h.scalar_type());
+    auto probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
     auto out = at::matmul(probs, values);  // [kv, group, T, d]
-    return project(out.reshape({heads, t, d}).transpose(0, 1).reshape({t, heads * d}), w.o);
+    return out.reshape({heads, t, d}).transpose(0, 1).reshape({t, heads * d});
+}
+
+// cos/sin [N, head_dim] for every row: each segment's positions continue its cache, float32 as
+// in HF, then in the compute dtype. Dynamic scaling gives each segment its own frequencies.
+std::pair<at::Tensor, at::Tensor> rope_tables(
+    const decoder_config& c, std::span<const forward_segment> segments, const at::Tensor& like
+) {
+    std::vector<at::Tensor> parts;
+    for (const auto& s : segments) {
+        auto start = s.cache->length;
+        auto inv_freq = rope_inverse_frequencies(c, start + s.count).to(like.device());
+        auto positions = at::arange(start, start + s.count, like.options().dtype(at::kFloat));
+        parts.push_back(at::outer(positions, inv_freq));
+    }
+    auto angles = at::cat(parts, 0);
+    auto emb = at::cat({angles, angles}, -1);
+    return {emb.cos().to(like.scalar_type()), emb.sin().to(like.scalar_type())};
 }
 
 }  // namespace
@@ -166,31 +179,52 @@ at::Tensor decoder_forward(
     const decoder_weights& w,
     const decoder_config& c,
     const at::Tensor& ids,
-    kv_cache& cache,
-    bool all_positions
+    std::span<const forward_segment> segments
 ) {
-    auto t = ids.size(0);
-    auto x = w.embed.index_select(0, ids);  // [T, hidden]
-    reserve(cache, c, cache.length + t, x);
+    auto n = ids.size(0);
+    auto x = w.embed.index_select(0, ids);  // [N, hidden]
+    for (const auto& s : segments) reserve(*s.cache, c, s.cache->length + s.count, x);
+    auto [cos, sin] = rope_tables(c, segments, x);
+    cos = cos.unsqueeze(1);  // [N, 1, d]: one row per token, shared by the heads
+    sin = sin.unsqueeze(1);
+    auto heads = c.num_attention_heads;
+    auto kv_heads = c.num_key_value_heads;
+    auto d = c.head_dim;
 
-    // cos/sin for the new positions, float32 as in HF, then in the compute dtype.
-    auto inv_freq = rope_inverse_frequencies(c, cache.length + t).to(x.device());
-    auto positions = at::arange(cache.length, cache.length + t, x.options().dtype(at::kFloat));
-    auto angles = at::outer(positions, inv_freq);
-    auto emb = at::cat({angles, angles}, -1);
-    auto cos = emb.cos().to(x.scalar_type());
-    auto sin = emb.sin().to(x.scalar_type());
-
+    // Projections, MLP and norms run over all N rows at once; attention per segment.
     for (std::size_t i = 0; i < w.layers.size(); ++i) {
         const auto& layer = w.layers[i];
-        x = x +
-            attention(layer, c, i, rms_norm(x, layer.input_norm, c.rms_norm_eps), cos, sin, cache);
-        auto h = rms_norm(x, layer.post_attention_norm, c.rms_norm_eps);
+        auto h = rms_norm(x, layer.input_norm, c.rms_norm_eps);
+        auto q = apply_rope(project(h, layer.q, layer.q_bias).view({n, heads, d}), cos, sin);
+        auto k = apply_rope(project(h, layer.k, layer.k_bias).view({n, kv_heads, d}), cos, sin);
+        auto v = project(h, layer.v, layer.v_bias).view({n, kv_heads, d});
+        std::vector<at::Tensor> outputs;
+        std::int64_t row = 0;
+        for (const auto& s : segments) {
+            outputs.push_back(attend(
+                c,
+                i,
+                q.narrow(0, row, s.count),
+                k.narrow(0, row, s.count),
+                v.narrow(0, row, s.count),
+                *s.cache
+            ));
+            row += s.count;
+        }
+        x = x + project(at::cat(outputs, 0), layer.o);
+        h = rms_norm(x, layer.post_attention_norm, c.rms_norm_eps);
         x = x + project(at::silu(project(h, layer.gate)) * project(h, layer.up), layer.down);
     }
-    cache.length += t;
-    if (!all_positions) x = x.narrow(0, t - 1, 1);
-    return rms_norm(x, w.norm, c.rms_norm_eps);
+    // Each segment's last row predicts its next token.
+    std::vector<std::int64_t> last;
+    std::int64_t row = 0;
+    for (const auto& s : segments) {
+        s.cache->length += s.count;
+        row += s.count;
+        last.push_back(row - 1);
+    }
+    auto index = at::tensor(last, at::kLong).to(x.device());
+    return rms_norm(x.index_select(0, index), w.norm, c.rms_norm_eps);
 }
 
 }  // namespace solar::runner::torch_impl

@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "tensor_source.hpp"
@@ -47,15 +48,23 @@ decoder_weights load_decoder_weights(const tensor_source& source, const decoder_
 // dynamic scaling they depend on the sequence length the pass reaches.
 at::Tensor rope_inverse_frequencies(const decoder_config& config, std::int64_t sequence_length);
 
-// Runs `ids` ([T] int64, on the model's device) at positions cache.length .. + T - 1, appends
-// their keys and values to `cache` (growing it as needed) and returns the final hidden states
-// after the last norm, [T, hidden] when all_positions, else [1, hidden] for the last token.
+// `count` consecutive rows of a forward pass's ids that extend one sequence's cache.
+struct forward_segment {
+    kv_cache* cache;
+    std::int64_t count;
+};
+
+// Runs `ids` ([N] int64, on the model's device), the concatenation of the segments' new
+// tokens: each segment's rows sit at positions cache->length .. + count - 1 of its own
+// sequence, so prompts (count > 1) and decode steps (count 1) of different sequences share one
+// pass. Appends each segment's keys and values to its cache (growing it as needed) and returns
+// the final hidden states after the last norm of each segment's last row, [segments, hidden].
+// The segments' caches must be distinct.
 at::Tensor decoder_forward(
     const decoder_weights& weights,
     const decoder_config& config,
     const at::Tensor& ids,
-    kv_cache& cache,
-    bool all_positions
+    std::span<const forward_segment> segments
 );
 
 }  // namespace solar::runner::torch_impl

@@ -171,28 +171,51 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values("llama_tiny", "llama_tiny_sharp", "llama_tiny_sharp_rope")
 );
 
-TEST(decoder_model, chunked_prefill_and_batched_steps_equal_one_pass) {
-    auto ids = ids_of(goldens()["cases"][9]["prompt_ids"]);
-    auto whole = model().new_sequence();
-    auto expected = model().prefill(*whole, ids);
-    auto chunked = model().new_sequence();
+// On the sharp fixture, where positions and the cache decide the output.
+TEST(decoder_model, chunked_prefill_equals_one_pass) {
+    const auto& f = load_fixture("llama_tiny_sharp");
+    auto ids = ids_of(f.goldens["cases"][9]["prompt_ids"]);
+    auto whole = f.model->new_sequence();
+    auto expected = f.model->prefill(*whole, ids);
+    auto chunked = f.model->new_sequence();
     std::span<const std::int32_t> all(ids);
-    model().prefill(*chunked, all.first(30));
-    model().prefill(*chunked, all.subspan(30, ids.size() - 31));
-    auto other = model().new_sequence();
-    model().prefill(*other, std::vector<std::int32_t>{1, 15043});
-    decoder_sequence* both[] = {chunked.get(), other.get()};
-    std::int32_t next[] = {ids.back(), 29892};
-    auto stepped = model().decode_step(both, next);
-    ASSERT_EQ(stepped.size(), 2u);
-    EXPECT_LT(max_difference(stepped[0], expected), 1e-5);
-    auto alone = model().new_sequence();
-    EXPECT_LT(
-        max_difference(
-            stepped[1], model().prefill(*alone, std::vector<std::int32_t>{1, 15043, 29892})
-        ),
-        1e-5
-    );
+    f.model->prefill(*chunked, all.first(30));
+    f.model->prefill(*chunked, all.subspan(30, 1));
+    auto last = f.model->prefill(*chunked, all.subspan(31));
+    EXPECT_LT(max_difference(last, expected), 1e-5);
+    EXPECT_EQ(chunked->length(), ids.size());
+}
+
+// One batched step over sequences of different lengths equals stepping each alone, and keeps
+// each cache its own: the next batched step still matches.
+TEST(decoder_model, batched_steps_equal_single_steps) {
+    const auto& f = load_fixture("llama_tiny_sharp");
+    const auto& cases = f.goldens["cases"];
+    std::vector<std::unique_ptr<decoder_sequence>> batched, single;
+    std::vector<decoder_sequence*> batch;
+    std::vector<std::int32_t> tokens;
+    for (std::size_t i : {9u, 0u, 6u}) {
+        auto prompt = ids_of(cases[i]["prompt_ids"]);
+        batched.push_back(f.model->new_sequence());
+        single.push_back(f.model->new_sequence());
+        f.model->prefill(*batched.back(), prompt);
+        f.model->prefill(*single.back(), prompt);
+        batch.push_back(batched.back().get());
+        tokens.push_back(cases[i]["greedy"][0].get<std::int32_t>());
+    }
+    for (int step = 0; step < 3; ++step) {
+        auto stepped = f.model->decode_step(batch, tokens);
+        ASSERT_EQ(stepped.size(), batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto alone = f.model->decode_step(*single[i], tokens[i]);
+            EXPECT_LT(max_difference(stepped[i], alone), 1e-5) << "sequence " << i;
+            EXPECT_EQ(batch[i]->length(), single[i]->length());
+            tokens[i] = argmax_token(alone);
+        }
+    }
+    decoder_sequence* twice[] = {batch[0], batch[0]};
+    std::int32_t two[] = {5, 5};
+    EXPECT_THROW(f.model->decode_step(twice, two), std::invalid_argument);
 }
 
 TEST(decoder_model, rejects_bad_input_without_changing_the_sequence) {
