@@ -41,6 +41,9 @@ TEST(llama_tokenizer, decodes_as_llama_cpp) {
         auto text = c["text"].get<std::string>();
         auto prompt = c["prompt_ids"].get<std::vector<std::int32_t>>();
         EXPECT_EQ(tok->decode(prompt), text);
+        // llama.cpp's detokenize of its greedy continuation (no special tokens in it).
+        auto greedy = c["greedy"].get<std::vector<std::int32_t>>();
+        EXPECT_EQ(tok->decode(greedy), c["detokenized"].get<std::string>()) << text;
     }
 }
 
