@@ -35,30 +35,50 @@ std::string release_line(std::int64_t task, std::size_t tokens, bool truncated) 
 std::string timing_block(
     std::int64_t task, std::size_t prompt_tokens, double prompt_ms, double total_ms
 ) {
-    double per_token = prompt_tokens ? prompt_ms / static_cast<double>(prompt_tokens) : 0.0;
-    double per_second = prompt_ms > 0 ? 1e3 * static_cast<double>(prompt_tokens) / prompt_ms : 0.0;
+    return generation_timing_block(task, prompt_tokens, prompt_ms, 0, 0.0, total_ms);
+}
+
+std::string generation_timing_block(
+    std::int64_t task,
+    std::size_t prompt_tokens,
+    double prompt_ms,
+    std::size_t generated_tokens,
+    double eval_ms,
+    double total_ms
+) {
+    // Rates of zero (not inf or nan) for empty or instant phases: the host parses numbers.
+    auto per_token = [](double ms, std::size_t n) { return n ? ms / static_cast<double>(n) : 0.0; };
+    auto per_second = [](double ms, std::size_t n) {
+        return ms > 0 ? 1e3 * static_cast<double>(n) / ms : 0.0;
+    };
     std::string out = printf_line("slot print_timing: id  0 | task %lld | ", (long long)task);
     out += '\n';
     out += printf_line(
         "prompt eval time = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)",
         prompt_ms,
         static_cast<int>(prompt_tokens),
-        per_token,
-        per_second
+        per_token(prompt_ms, prompt_tokens),
+        per_second(prompt_ms, prompt_tokens)
     );
     out += '\n';
     out += printf_line(
         "       eval time = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)",
-        0.0,
-        0,
-        0.0,
-        0.0
+        eval_ms,
+        static_cast<int>(generated_tokens),
+        per_token(eval_ms, generated_tokens),
+        per_second(eval_ms, generated_tokens)
     );
     out += '\n';
     out += printf_line(
-        "      total time = %10.2f ms / %5d tokens", total_ms, static_cast<int>(prompt_tokens)
+        "      total time = %10.2f ms / %5d tokens",
+        total_ms,
+        static_cast<int>(prompt_tokens + generated_tokens)
     );
     return out;
+}
+
+std::string cancel_line(std::int64_t task) {
+    return printf_line("srv  cancel_tasks: cancel task, id_task = %lld", (long long)task);
 }
 
 std::shared_ptr<spdlog::logger> bare_logger() {

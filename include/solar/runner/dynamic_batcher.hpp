@@ -5,6 +5,7 @@
 
 #include <solar/core/http_types.hpp>
 #include <solar/runner/batch_plan.hpp>
+#include <solar/runner/posted_completion.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
@@ -71,32 +72,9 @@ public:
     std::size_t passes() const { return passes_.load(); }
 
 private:
-    struct completion_base {
-        virtual ~completion_base() = default;
-        virtual void complete(std::exception_ptr error, batch_result result) = 0;
-    };
-
+    using completion_base = posted_completion_base<std::exception_ptr, batch_result>;
     template <typename Handler>
-    struct completion final : completion_base {
-        explicit completion(Handler h)
-            : handler(std::move(h)),
-              work(asio::make_work_guard(asio::get_associated_executor(handler))) {}
-
-        void complete(std::exception_ptr error, batch_result result) override {
-            auto executor = asio::get_associated_executor(handler);
-            asio::post(
-                executor,
-                [h = std::move(handler), error, result = std::move(result)]() mutable {
-                    asio::get_associated_cancellation_slot(h).clear();
-                    std::move(h)(error, std::move(result));
-                }
-            );
-            work.reset();
-        }
-
-        Handler handler;
-        asio::executor_work_guard<asio::associated_executor_t<Handler>> work;
-    };
+    using completion = posted_completion<Handler, std::exception_ptr, batch_result>;
 
     struct entry {
         batch_job job;

@@ -24,6 +24,20 @@ std::string timing_block(
     std::int64_t task, std::size_t prompt_tokens, double prompt_ms, double total_ms
 );
 
+// The print_timing block of a generation: `prompt_tokens` evaluated in `prompt_ms`,
+// `generated_tokens` in `eval_ms`, and the total of both counts over `total_ms`.
+std::string generation_timing_block(
+    std::int64_t task,
+    std::size_t prompt_tokens,
+    double prompt_ms,
+    std::size_t generated_tokens,
+    double eval_ms,
+    double total_ms
+);
+
+// "srv  cancel_tasks: cancel task, id_task = N": the client left (no timing block follows).
+std::string cancel_line(std::int64_t task);
+
 // A logger that writes messages as they are, one write per message, to stderr (its own sink:
 // a shared sink's pattern would be changed for every logger). Created once.
 std::shared_ptr<spdlog::logger> bare_logger();
