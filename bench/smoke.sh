@@ -2,7 +2,8 @@
 # CI smoke run of the benchmark tools (a few seconds, no figure asserted): each tool runs
 # briefly, direct and through solar-control, and the script fails only if one fails to run.
 #
-#   bench/smoke.sh BUILD_DIR      (builds nothing; needs solar-control and the solar-bench-* targets)
+#   bench/smoke.sh BUILD_DIR      (builds nothing; needs solar-control and the solar-bench-* targets;
+#                                 solar-hf-runner and python3-torch for the encoder part)
 set -euo pipefail
 
 build=$(cd "${1:?usage: bench/smoke.sh BUILD_DIR}" && pwd)
@@ -58,4 +59,9 @@ if command -v wrk >/dev/null; then
         "http://127.0.0.1:$control/v1/chat/completions" >/dev/null || fail "wrk"
 fi
 "$build/bench/solar-bench-routing" --benchmark_min_time=0.01 >/dev/null 2>&1 || fail "routing benchmark"
+# Encoder throughput (bench/encoder): the real solar-hf-runner and the Python torch baseline on
+# the tiny test models, one request per scenario; only where libtorch let the runner be built.
+if [[ -x "$build/src/solar-hf-runner" ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    "$here/encoder/run.sh" "$build" --smoke || fail "encoder benchmark"
+fi
 echo "bench smoke: ok"
