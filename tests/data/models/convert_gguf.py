@@ -4,6 +4,7 @@
 #
 #   /usr/bin/python3 convert_gguf.py ../../../../shared/fixtures/llama-2-tiny-random.gguf llama_tiny
 #   /usr/bin/python3 convert_gguf.py --no-tokenizer derived.gguf llama_tiny_sharp
+#   /usr/bin/python3 convert_gguf.py --no-tokenizer --rope-llama3 8,256 derived.gguf OUT_DIR
 #
 # Debian's python3 and python3-numpy only; the GGUF reader is gguf_reader.py beside this file.
 # Deterministic: rerunning it reproduces the committed files byte for byte.
@@ -176,9 +177,27 @@ def build_tokenizer(g):
     }, (bos, eos, unk)
 
 
-def rope_scaling(key):
-    # llama.cpp's linear scaling (positions times 1 / factor) is HF's "linear"; GGUF files of
-    # Llama 3.1 carry a rope_freqs tensor instead, which this converter does not map back.
+def rope_scaling(key, g, llama3):
+    # llama.cpp's linear scaling (positions times 1 / factor) is HF's "linear". Llama 3.1 GGUFs
+    # carry a rope_freqs tensor instead, whose parameters cannot be read back: --rope-llama3
+    # FACTOR,ORIGINAL names them, and they must reproduce the tensor.
+    if "rope_freqs.weight" in g.tensors:
+        if llama3 is None:
+            sys.exit("rope_freqs.weight present: pass --rope-llama3 FACTOR,ORIGINAL_CONTEXT")
+        factor, original = llama3
+        from derive_gguf import llama3_freq_factors
+
+        head_dim = key("embedding_length") // key("attention.head_count")
+        expected = llama3_freq_factors(key("rope.freq_base", 10000.0), head_dim, factor, original)
+        if not np.allclose(g.tensors["rope_freqs.weight"], expected, rtol=1e-6):
+            sys.exit("--rope-llama3 parameters do not reproduce rope_freqs.weight")
+        return {
+            "rope_type": "llama3",
+            "factor": factor,
+            "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0,
+            "original_max_position_embeddings": int(original),
+        }
     kind = key("rope.scaling.type", "none")
     if kind == "none":
         return None
@@ -192,8 +211,13 @@ def main():
     # --no-tokenizer: the weights and configs only, for fixtures sharing another's tokenizer.
     with_tokenizer = "--no-tokenizer" not in args
     args = [a for a in args if a != "--no-tokenizer"]
+    llama3 = None
+    if "--rope-llama3" in args:
+        at = args.index("--rope-llama3")
+        llama3 = tuple(float(v) for v in args[at + 1].split(","))
+        del args[at:at + 2]
     if len(args) != 2:
-        sys.exit("usage: convert_gguf.py [--no-tokenizer] MODEL.gguf OUT_DIR")
+        sys.exit("usage: convert_gguf.py [--no-tokenizer] [--rope-llama3 F,N] MODEL.gguf OUT_DIR")
     g = GGUFFile(args[0])
     md = g.metadata
     arch = md["general.architecture"]
@@ -222,7 +246,7 @@ def main():
         "rms_norm_eps": float(np.float32(key("attention.layer_norm_rms_epsilon"))),
         # llama.cpp's default base when the GGUF names none.
         "rope_theta": float(key("rope.freq_base", 10000.0)),
-        "rope_scaling": rope_scaling(key),
+        "rope_scaling": rope_scaling(key, g, llama3),
         "max_position_embeddings": key("context_length"),
         "vocab_size": len(md["tokenizer.ggml.tokens"]),
         "bos_token_id": bos,

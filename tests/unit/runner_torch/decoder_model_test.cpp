@@ -1,7 +1,8 @@
 // The libtorch Llama decoder against llama.cpp (goldens from tests/reference/llamacpp/
-// generate.mjs) on two fixtures: llama_tiny, converted from the shared GGUF, and
+// generate.mjs) on four fixtures: llama_tiny, converted from the shared GGUF,
 // llama_tiny_sharp, derived from it with sharp attention, one shared key/value head and tied
-// embeddings (tests/data/models/README.md): greedy tokens, next-token logits, and the KV cache
+// embeddings, and two variants of it with rope_theta 500 and linear or llama3 rope scaling
+// (tests/data/models/README.md): greedy tokens, next-token logits, and the KV cache
 // against recomputing the whole prefix.
 #include <solar/runner/decoder_model.hpp>
 
@@ -168,7 +169,9 @@ TEST_P(against_llama_cpp, cached_decoding_equals_recomputing_the_prefix) {
 INSTANTIATE_TEST_SUITE_P(
     decoder_model,
     against_llama_cpp,
-    testing::Values("llama_tiny", "llama_tiny_sharp", "llama_tiny_sharp_rope")
+    testing::Values(
+        "llama_tiny", "llama_tiny_sharp", "llama_tiny_sharp_rope", "llama_tiny_sharp_llama3"
+    )
 );
 
 // On the sharp fixture, where positions and the cache decide the output.
