@@ -221,6 +221,53 @@ TEST(decoder_model, batched_steps_equal_single_steps) {
     EXPECT_THROW(f.model->decode_step(twice, two), std::invalid_argument);
 }
 
+// Mistral's sliding window on the one-layer sharp weights: the last token attends to the last
+// `window` positions only, and RoPE scores depend on relative positions alone, so its logits
+// equal those of the window's tokens on their own, whether prefilled or reached by cached steps.
+TEST(decoder_model, sliding_window_limits_attention) {
+    constexpr int window = 5;
+    auto dir = std::filesystem::temp_directory_path() / "solar_decoder_window_test";
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(
+        models_dir / "llama_tiny_sharp/model.safetensors",
+        dir / "model.safetensors",
+        std::filesystem::copy_options::overwrite_existing
+    );
+    std::ifstream in(models_dir / "llama_tiny_sharp/config.json");
+    auto config = nlohmann::json::parse(in);
+    config["architectures"] = {"MistralForCausalLM"};
+    config["model_type"] = "mistral";
+    config["sliding_window"] = window;
+    std::ofstream(dir / "config.json") << config.dump();
+    auto windowed = decoder_model::load(dir, {});
+    ASSERT_TRUE(windowed) << windowed.error();
+    ASSERT_EQ((*windowed)->description().config.sliding_window, window);
+    auto& m = **windowed;
+
+    auto ids = ids_of(load_fixture("llama_tiny_sharp").goldens["cases"][9]["prompt_ids"]);
+    std::span<const std::int32_t> all(ids);
+    auto tail = [&](std::size_t end) {
+        auto fresh = m.new_sequence();
+        return m.prefill(*fresh, all.subspan(end - window, window));
+    };
+    auto full = m.new_sequence();
+    auto logits = m.prefill(*full, all.first(40));
+    EXPECT_LT(max_difference(logits, tail(40)), 1e-4);
+    for (std::size_t end = 41; end <= 44; ++end) {
+        logits = m.decode_step(*full, ids[end - 1]);
+        EXPECT_LT(max_difference(logits, tail(end)), 1e-4) << end;
+    }
+    // Without the window the same prefix gives other logits: the window did something.
+    auto unwindowed = load_fixture("llama_tiny_sharp").model->new_sequence();
+    EXPECT_GT(
+        max_difference(
+            load_fixture("llama_tiny_sharp").model->prefill(*unwindowed, all.first(44)), logits
+        ),
+        1e-3
+    );
+    std::filesystem::remove_all(dir);
+}
+
 TEST(decoder_model, rejects_bad_input_without_changing_the_sequence) {
     auto sequence = model().new_sequence();
     model().prefill(*sequence, std::vector<std::int32_t>{1, 15043});
