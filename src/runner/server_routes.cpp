@@ -5,7 +5,9 @@
 #include <solar/core/random.hpp>
 #include <solar/runner/classify_api.hpp>
 #include <solar/runner/embeddings_api.hpp>
+#include <solar/runner/generation_routes.hpp>
 #include <solar/runner/request_inputs.hpp>
+#include <solar/runner/route_support.hpp>
 #include <solar/runner/server_routes.hpp>
 #include <solar/runner/slot_log.hpp>
 
@@ -32,68 +34,6 @@ core::response error(const core::request_context& ctx, const core::api_error& e)
 
 core::response ok(const core::request_context& ctx, std::string body) {
     return core::json_response(http::status::ok, std::move(body), ctx.req);
-}
-
-// A 503 while loading, a 404 for the other task's endpoint; nullopt when the request may go on.
-std::optional<core::response> gate(
-    runner_service& s, const core::request_context& ctx, std::optional<runner_task> task
-) {
-    if (!s.ready()) return error(ctx, core::service_unavailable("Loading model", "model_loading"));
-    if (task && *task != s.config().task) {
-        return error(
-            ctx,
-            core::not_found(
-                ctx.path + " is not served by a '" + task_name(s.config().task) + "' runner",
-                "unsupported_task"
-            )
-        );
-    }
-    return std::nullopt;
-}
-
-api_result<json> parse_body(const core::request_context& ctx) {
-    auto body = json::parse(ctx.req.body(), nullptr, false);
-    if (body.is_discarded()) {
-        return core::bad_request(
-            "The request body is not valid JSON", std::nullopt, "invalid_json"
-        );
-    }
-    if (!body.is_object()) {
-        return core::bad_request(
-            "The request body must be a JSON object", std::nullopt, "invalid_json"
-        );
-    }
-    return api_result<json>(boost::system::in_place_value, std::move(body));
-}
-
-std::string model_name(const runner_service& s, const json& body) {
-    auto it = body.find("model");
-    if (it != body.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
-        return it->get<std::string>();
-    }
-    return s.config().alias;
-}
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch()
-    )
-        .count();
-}
-
-// Completes when the client closed its side (or the connection broke). Bytes of a pipelined
-// next request are kept in ctx.buffer for the session; past 64 KiB it stops reading.
-asio::awaitable<void> client_gone(core::request_context& ctx) {
-    constexpr std::size_t max_held = 64 * 1024;
-    while (ctx.buffer.size() < max_held) {
-        auto [ec, n] =
-            co_await ctx.stream.socket().async_read_some(ctx.buffer.prepare(4096), use_tuple);
-        if (ec) co_return;
-        ctx.buffer.commit(n);
-    }
-    asio::steady_timer forever{
-        co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max()};
-    co_await forever.async_wait(use_tuple);
 }
 
 // The outcome of one request's trip through the batcher.
@@ -355,6 +295,7 @@ void add_runner_routes(core::router& routes, runner_service& service) {
     routes.add(http::verb::get, "/v1/models", bind(models));
     routes.add(http::verb::post, "/v1/embeddings", bind(embeddings));
     routes.add(http::verb::post, "/v1/classify", bind(classify));
+    add_generation_routes(routes, service);
     routes.add(http::verb::post, "/tokenize", bind(tokenize));
     routes.add(http::verb::post, "/detokenize", bind(detokenize));
 }

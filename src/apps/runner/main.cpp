@@ -1,6 +1,8 @@
 // solar-hf-runner entry point: command line, logging, then the app with the torch-backed
 // model loader (the only place solar_runner_torch is reached).
 #include <solar/core/logging.hpp>
+#include <solar/runner/causal_model.hpp>
+#include <solar/runner/decoder_model.hpp>
 #include <solar/runner/encoder_model.hpp>
 #include <solar/runner/model_adapters.hpp>
 #include <solar/runner/runner_app.hpp>
@@ -15,6 +17,30 @@ namespace {
 
 using namespace solar::runner;
 
+// --task causal: the decoder, its generation settings and chat template.
+loaded_model load_decoder(
+    const std::filesystem::path& dir, const model_load_options& options, tokenizer tok
+) {
+    auto model = decoder_model::load(dir, options);
+    if (!model) throw std::runtime_error(model.error());
+    const auto& d = (*model)->description();
+    loaded_model out;
+    out.causal = read_causal_settings(dir, d.config);
+    solar::core::component_logger("runner")->info(
+        "loaded {} ({} parameters, {} layers, vocabulary {}, {} on {}); chat template: {}",
+        d.config.architecture,
+        d.parameter_count,
+        d.config.num_hidden_layers,
+        d.config.vocab_size,
+        d.dtype,
+        d.device,
+        out.causal.chat ? "yes" : "none (chat requests get 400)"
+    );
+    out.tokenizer = std::make_unique<hf_text_tokenizer>(std::move(tok));
+    out.decoder = std::move(*model);
+    return out;
+}
+
 loaded_model load_model(const std::filesystem::path& dir, const runner_config& config) {
     auto tok = tokenizer::load(dir / "tokenizer.json");
     if (!tok) throw std::runtime_error("tokenizer.json: " + tok.error().message);
@@ -22,6 +48,7 @@ loaded_model load_model(const std::filesystem::path& dir, const runner_config& c
     options.device = config.device;
     options.dtype = config.dtype;
     options.threads = config.threads;
+    if (config.task == runner_task::causal) return load_decoder(dir, options, std::move(*tok));
     auto model = encoder_model::load(dir, options);
     if (!model) throw std::runtime_error(model.error());
     const auto& d = (*model)->description();
@@ -55,14 +82,6 @@ int main(int argc, char** argv) {
     }
     const auto& config = *outcome.config;
     solar::core::init_logging(config.log_level);
-    auto log = solar::core::component_logger("runner");
-    if (config.task == runner_task::causal) {
-        log->critical(
-            "--task causal is not supported yet (issue 6); this runner serves classification "
-            "and embedding models"
-        );
-        return 1;
-    }
     solar::runner::runner_app app{config, load_model, [](const std::string& name) {
                                       const char* value = std::getenv(name.c_str());
                                       return value ? std::optional<std::string>(value)

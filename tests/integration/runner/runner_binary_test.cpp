@@ -145,7 +145,7 @@ TEST(runner_binary, classification_labels_from_config) {
     );
 }
 
-TEST(runner_binary, bad_flag_exits_2_and_causal_fails_clearly) {
+TEST(runner_binary, bad_flag_exits_2_and_causal_on_an_encoder_fails_clearly) {
     temp_dir dir;
     child_process bad(
         {SOLAR_HF_RUNNER_BIN, "--task", "embedding", "--model-id", "m", "--port", "0", "--bogus"},
@@ -153,13 +153,16 @@ TEST(runner_binary, bad_flag_exits_2_and_causal_fails_clearly) {
     );
     ASSERT_TRUE(bad.wait_for_exit(10s));
     EXPECT_EQ(bad.exit_code(), 2);
+    // --task causal serves decoders (causal_runner_test.cpp); an encoder is refused at load.
+    auto encoder = model_copy(dir, "minilm_embedder");
     child_process causal(
-        {SOLAR_HF_RUNNER_BIN, "--task", "causal", "--model-id", "m", "--port", "0"},
-        dir.file("causal.log")
+        {SOLAR_HF_RUNNER_BIN, "--task", "causal", "--model-id", encoder.string(), "--port", "0"},
+        dir.file("causal.log"),
+        {{"HF_HUB_OFFLINE", "1"}}
     );
-    ASSERT_TRUE(causal.wait_for_exit(10s));
+    ASSERT_TRUE(causal.wait_for_exit(20s));
     EXPECT_EQ(causal.exit_code(), 1);
-    EXPECT_NE(causal.output().find("causal"), std::string::npos);
+    EXPECT_NE(causal.output().find("failed to load model"), std::string::npos) << causal.output();
 }
 
 TEST(runner_binary, missing_model_exits_1) {
