@@ -203,6 +203,9 @@ value builtin_member(const value& object, const std::string& name) {
             return args.size() > 1 ? args[1] : value::make_null();
         });
     }
+    if (name == "dictsort") {
+        return method([object](value_list& args) { return dictsort_entries(object, args); });
+    }
     if (name == "items" || name == "keys" || name == "values") {
         return method([entries, name](value_list&) {
             value_list out;

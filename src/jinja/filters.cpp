@@ -1,6 +1,7 @@
 // Filters (`x | name`) and tests (`x is name`), following the reference's applyFilter.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "solar/jinja/error.hpp"
 #include "solar/jinja/interpreter.hpp"
@@ -45,6 +46,32 @@ double parse_int_prefix(const std::string& s, bool& ok) {
     return ok ? std::stod(digits) : 0;
 }
 
+double parse_float_prefix(const std::string& s) {
+    // parseFloat: the longest decimal prefix after leading whitespace; NaN when there is none.
+    const std::string t(js_trim_start(s));
+    std::size_t i = 0;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    if (t.compare(i, 8, "Infinity") == 0) return t[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+    const std::size_t digits_start = i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+    std::size_t mantissa_digits = i - digits_start;
+    if (i < t.size() && t[i] == '.') {
+        const std::size_t frac = ++i;
+        while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+        mantissa_digits += i - frac;
+    }
+    if (mantissa_digits == 0) return std::nan("");
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        std::size_t j = i + 1;
+        if (j < t.size() && (t[j] == '-' || t[j] == '+')) ++j;
+        if (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) {
+            while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+            i = j;
+        }
+    }
+    return std::strtod(t.substr(0, i).c_str(), nullptr);
+}
+
 value simple_filter(const value& operand, const std::string& name) {
     if (operand.is_array()) {
         const value_list& items = *operand.items;
@@ -59,6 +86,8 @@ value simple_filter(const value& operand, const std::string& name) {
             return value::make_string(out);
         }
         if (name == "string") return value::make_string(to_json_text(operand, {}, false));
+        if (name == "sort") return sort_values(operand, false, false, value::make_null());
+        if (name == "unique") return unique_values(operand);
         unknown(operand, name);
     }
     if (operand.is_string()) {
@@ -92,7 +121,7 @@ value simple_filter(const value& operand, const std::string& name) {
             return value::make_int(ok ? v : 0);
         }
         if (name == "float") {
-            const double v = js_to_number(operand.text);
+            const double v = parse_float_prefix(operand.text);
             return value::make_float(std::isnan(v) ? 0 : v);
         }
         unknown(operand, name);
@@ -168,64 +197,6 @@ json_options tojson_options(const object_entries& keywords) {
 
 }  // namespace
 
-bool has_test(const std::string& name) {
-    static const char* const names[] = {
-        "boolean",
-        "callable",
-        "odd",
-        "even",
-        "false",
-        "true",
-        "none",
-        "string",
-        "number",
-        "integer",
-        "iterable",
-        "mapping",
-        "sequence",
-        "lower",
-        "upper",
-        "defined",
-        "undefined",
-        "equalto",
-        "eq"};
-    return std::any_of(std::begin(names), std::end(names), [&](const char* n) {
-        return name == n;
-    });
-}
-
-bool run_test(const std::string& name, const value& v, const value* argument) {
-    const value_kind k = v.kind;
-    if (name == "boolean") return k == value_kind::boolean;
-    if (name == "callable") return k == value_kind::function;
-    if (name == "odd" || name == "even") {
-        if (k != value_kind::integer)
-            throw value_error("cannot " + name + " on " + std::string(type_name(k)));
-        const bool odd = std::fmod(v.number, 2) != 0;
-        return name == "odd" ? odd : !odd;
-    }
-    if (name == "false") return k == value_kind::boolean && !v.boolean;
-    if (name == "true") return k == value_kind::boolean && v.boolean;
-    if (name == "none") return k == value_kind::null;
-    if (name == "string") return k == value_kind::string;
-    if (name == "number") return v.is_number();
-    if (name == "integer") return k == value_kind::integer;
-    // Only ArrayValue and StringValue: the reference reports a tuple or mapping as not iterable.
-    if (name == "iterable") return k == value_kind::array || k == value_kind::string;
-    if (name == "mapping") return v.is_object();
-    if (name == "sequence") return v.is_array() || v.is_object() || v.is_string();
-    if (name == "lower" || name == "upper") {
-        if (k != value_kind::string) return false;
-        const value changed = builtin_member(v, name);
-        value_list none;
-        return (*changed.function)(none, nullptr).text == v.text;
-    }
-    if (name == "defined") return k != value_kind::undefined;
-    if (name == "undefined") return k == value_kind::undefined;
-    if (name == "equalto" || name == "eq") return argument && strict_equal(v, *argument);
-    throw value_error("Unknown test: " + name);
-}
-
 value interpreter::apply_filter(
     const value& operand, const node& filter, const std::shared_ptr<environment>& scope
 ) {
@@ -299,6 +270,52 @@ value interpreter::apply_filter(
         if (boolean.kind != value_kind::boolean)
             throw value_error("`default` filter flag must be a boolean");
         return operand.is_undefined() || (boolean.boolean && !truthy(operand)) ? fallback : operand;
+    }
+    if (name == "int" || name == "float") {
+        const bool as_int = name == "int";
+        const value fallback = arg_or(
+            args, 0, keywords, "default", as_int ? value::make_int(0) : value::make_float(0)
+        );
+        if (operand.is_string()) {
+            bool ok = true;
+            const double v =
+                as_int ? parse_int_prefix(operand.text, ok) : parse_float_prefix(operand.text);
+            if (!ok || std::isnan(v)) return fallback;
+            return as_int ? value::make_int(v) : value::make_float(v);
+        }
+        if (operand.is_number()) return operand;
+        if (operand.kind == value_kind::boolean) {
+            return as_int ? value::make_int(operand.boolean ? 1 : 0)
+                          : value::make_float(operand.boolean ? 1 : 0);
+        }
+        throw value_error(
+            "Cannot apply filter \"" + name + "\" to type: " + std::string(type_name(operand.kind))
+        );
+    }
+    if (name == "sort" && operand.is_array()) {
+        const value reverse = arg_or(args, 0, keywords, "reverse", value::make_bool(false));
+        if (reverse.kind != value_kind::boolean) throw value_error("reverse must be a boolean");
+        const value case_sensitive =
+            arg_or(args, 1, keywords, "case_sensitive", value::make_bool(false));
+        if (case_sensitive.kind != value_kind::boolean)
+            throw value_error("case_sensitive must be a boolean");
+        return sort_values(
+            operand,
+            reverse.boolean,
+            case_sensitive.boolean,
+            arg_or(args, 2, keywords, "attribute", value::make_null())
+        );
+    }
+    if (operand.is_object()) {
+        // Any object method works as a filter with arguments: `d | dictsort(by='value')`, `d |
+        // get('k')`.
+        const value member = builtin_member(operand, name);
+        if (member.kind == value_kind::function) {
+            if (!keywords.empty())
+                args.push_back(value::make_object(std::move(keywords), value_kind::kwargs));
+            return (*member.function)(args, scope);
+        }
+        throw value_error("Unknown ObjectValue filter: " + name);
     }
     if (name == "map" && operand.is_array()) {
         const value* attribute = keyword(keywords, "attribute");

@@ -82,6 +82,11 @@ value binary_operation(const std::string& op, const value& left, const value& ri
 // Named tests such as `is defined` (filters.cpp); throws value_error for an unknown test.
 bool run_test(const std::string& name, const value& operand, const value* argument);
 bool has_test(const std::string& name);
+// Ordering (sorting.cpp): the reference's compareRuntimeValues, the sort/unique filters, dictsort.
+int compare_values(const value& a, const value& b, bool case_sensitive);
+value sort_values(const value& array, bool reverse, bool case_sensitive, const value& attribute);
+value unique_values(const value& array);
+value dictsort_entries(const value& object, value_list& args);
 // Attribute methods of strings and objects (`s.strip`, `d.items`), undefined when absent.
 value builtin_member(const value& object, const std::string& name);
 
