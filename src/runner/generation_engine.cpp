@@ -71,7 +71,8 @@ void generation_engine::finish(sequence_state& s, generation_event& event, finis
 bool generation_engine::advance(sequence_state& s, std::span<const float> logits) {
     const auto& r = s.request;
     std::size_t generated = s.history.size() - r.prompt.size();
-    auto token = s.sampler.sample(logits, s.history, generated, r.logprobs ? r.top_logprobs : 0);
+    auto token =
+        s.sampler.sample(logits, s.history, generated, r.logprobs ? r.top_logprobs : 0, r.logprobs);
     s.history.push_back(token.id);
     ++generated;
     generation_event event;

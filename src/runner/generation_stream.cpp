@@ -50,9 +50,10 @@ void generation_stream::wait(std::unique_ptr<waiter> w) {
             waiter_ = std::move(w);
             return;
         }
-        out = std::exchange(pending_, {});
+        if (!cancelled()) out = std::exchange(pending_, {});
     }
-    if (cancelled() && out.empty()) {
+    // Once cancelled, the consumer has stopped listening: whatever arrived is not its concern.
+    if (cancelled()) {
         w->complete(aborted(), {});
         return;
     }

@@ -73,14 +73,16 @@ sampled_token token_sampler::sample(
     std::span<const float> raw,
     std::span<const std::int32_t> history,
     std::size_t generated,
-    std::size_t top_logprobs
+    std::size_t top_logprobs,
+    bool with_logprobs
 ) {
     if (raw.empty()) throw std::invalid_argument("sampling from empty logits");
     std::vector<float> logits(raw.begin(), raw.end());
     apply_penalties(logits, params_, history, generated);
 
     sampled_token out;
-    auto logprobs = log_softmax(logits);
+    std::vector<float> logprobs;
+    if (with_logprobs) logprobs = log_softmax(logits);
 
     std::int32_t chosen = 0;
     if (params_.temperature <= 0) {
@@ -95,34 +97,47 @@ sampled_token token_sampler::sample(
         auto by_logit = [](const candidate& a, const candidate& b) {
             return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
         };
+        // Sorting 32k-150k candidates per token costs more than the model step of a small
+        // model: sort only what top-k or top-p need; otherwise just put the best first.
         std::size_t keep = cands.size();
         if (params_.top_k > 0) keep = std::min<std::size_t>(keep, params_.top_k);
-        std::partial_sort(cands.begin(), cands.begin() + keep, cands.end(), by_logit);
-        cands.resize(keep);
-        // top-p and min-p on the temperature-1 distribution, as llama.cpp orders its chain.
-        std::vector<double> probs(cands.size());
-        double sum = 0;
-        for (std::size_t i = 0; i < cands.size(); ++i) {
-            probs[i] = std::exp(static_cast<double>(cands[i].logit - cands[0].logit));
-            sum += probs[i];
+        if (keep < cands.size()) {
+            std::partial_sort(cands.begin(), cands.begin() + keep, cands.end(), by_logit);
+            cands.resize(keep);
+        } else if (params_.top_p < 1.0) {
+            std::sort(cands.begin(), cands.end(), by_logit);
+        } else {
+            std::iter_swap(cands.begin(), std::min_element(cands.begin(), cands.end(), by_logit));
         }
-        std::size_t cut = cands.size();
+        // top-p and min-p on the temperature-1 distribution, as llama.cpp orders its chain.
+        std::vector<double> probs;
+        double sum = 0;
+        if (params_.top_p < 1.0 || params_.min_p > 0.0) {
+            probs.resize(cands.size());
+            for (std::size_t i = 0; i < cands.size(); ++i) {
+                probs[i] = std::exp(static_cast<double>(cands[i].logit - cands[0].logit));
+                sum += probs[i];
+            }
+        }
         if (params_.top_p < 1.0) {
             double mass = 0;
             for (std::size_t i = 0; i < cands.size(); ++i) {
                 mass += probs[i] / sum;
                 if (mass >= params_.top_p) {
-                    cut = i + 1;
+                    cands.resize(i + 1);
+                    probs.resize(i + 1);
                     break;
                 }
             }
         }
         if (params_.min_p > 0.0) {
-            std::size_t min_cut = 1;
-            while (min_cut < cut && probs[min_cut] >= params_.min_p * probs[0]) ++min_cut;
-            cut = min_cut;
+            // probs[0] is the best candidate's (1.0); keep the others at or above min_p of it.
+            std::size_t kept = 1;
+            for (std::size_t i = 1; i < cands.size(); ++i) {
+                if (probs[i] >= params_.min_p * probs[0]) cands[kept++] = cands[i];
+            }
+            cands.resize(kept);
         }
-        cands.resize(std::max<std::size_t>(cut, 1));
         std::vector<double> weights(cands.size());
         double total = 0;
         for (std::size_t i = 0; i < cands.size(); ++i) {
@@ -142,6 +157,7 @@ sampled_token token_sampler::sample(
         }
     }
     out.id = chosen;
+    if (!with_logprobs) return out;
     out.logprob = logprobs[chosen];
     if (top_logprobs > 0) {
         std::vector<std::int32_t> ids(logprobs.size());

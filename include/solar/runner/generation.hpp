@@ -66,7 +66,7 @@ public:
 
     // Coroutine side: the events since the last call, at least one, waiting for it; an empty
     // vector once the finishing event was taken. Fails with system_error(operation_aborted)
-    // when cancelled. Await from a local (GCC PR 99576).
+    // once cancelled, whatever arrived. Await from a local (GCC PR 99576).
     asio::awaitable<std::vector<generation_event>> next();
     // Marks the stream cancelled and fails a pending next(). Thread-safe; idempotent.
     void cancel();

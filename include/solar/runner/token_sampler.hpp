@@ -39,11 +39,14 @@ public:
     // Samples from `logits` (one per vocabulary id). `history` is every token of the sequence
     // (prompt and generation), `generated` the count at its end that was generated: repetition
     // penalty looks at all of them, presence and frequency at the generated ones only.
+    // Without `with_logprobs`, logprob and top stay empty (a log-softmax over the vocabulary
+    // per token saved).
     sampled_token sample(
         std::span<const float> logits,
         std::span<const std::int32_t> history,
         std::size_t generated,
-        std::size_t top_logprobs
+        std::size_t top_logprobs,
+        bool with_logprobs = true
     );
 
 private:

@@ -101,5 +101,21 @@ TEST(token_sampler, logprobs_are_log_softmax_and_top_is_sorted) {
     EXPECT_NEAR(t.top[1].logprob, 2.0 - std::log(z), 1e-5);
 }
 
+TEST(token_sampler, logprobs_off_draws_the_same_tokens) {
+    sampling_params p;
+    p.temperature = 0.7;
+    p.min_p = 0.05;
+    token_sampler with(p, 21);
+    token_sampler without(p, 21);
+    auto logits = ramp(50);
+    for (int i = 0; i < 30; ++i) {
+        auto a = with.sample(logits, {}, 0, 3, true);
+        auto b = without.sample(logits, {}, 0, 3, false);
+        EXPECT_EQ(a.id, b.id);
+        EXPECT_EQ(a.top.size(), 3u);
+        EXPECT_TRUE(b.top.empty());
+    }
+}
+
 }  // namespace
 }  // namespace solar::runner
