@@ -130,7 +130,7 @@ const char* task_name(runner_task task) {
 
 runner_parse_outcome parse_runner_config(int argc, const char* const* argv) {
     CLI::App app{
-        "solar-hf-runner: serves a HuggingFace encoder model (classification or embeddings)\n"
+        "solar-hf-runner: serves a HuggingFace model (classification, embeddings or a causal LM)\n"
         "over an OpenAI-compatible HTTP API.",
         "solar-hf-runner"};
     struct flag_spec {
@@ -152,7 +152,8 @@ runner_parse_outcome parse_runner_config(int argc, const char* const* argv) {
         {"--pooling", "Embedding pooling: mean, cls or last (default mean)"},
         {"--use-flash-attention", "Accepted for compatibility: true or false"},
         {"--threads", "libtorch threads, 0 = one per core (default 0)"},
-        {"--max-batch-size", "Sequences per forward pass (default 32)"},
+        {"--max-batch-size",
+         "Sequences per forward pass; causal: sequences generating at once (default 32)"},
         {"--max-batch-wait-ms", "How long a request waits for others to batch with (default 5)"},
         {"--log-level", "trace, debug, info, warn, error, critical or off (default info)"},
     };
