@@ -1,6 +1,6 @@
 // The real solar-hf-runner under the real solar-host, behind solar-control: solar-host spawns it
 // with its argument mapping, waits for its /health, reads its timing lines, and the gateway
-// routes /v1/embeddings and /v1/classify to it.
+// routes /v1/embeddings, /v1/classify and (a causal runner) /v1/completions to it.
 #include <gtest/gtest.h>
 
 #if defined(SOLAR_HF_RUNNER_REAL_BIN) && defined(SOLAR_TEST_DATA_DIR)
@@ -94,6 +94,54 @@ TEST(host_runner_test, the_gateway_reaches_real_runners_that_solar_host_supervis
         return true;
     }));
     EXPECT_EQ(generation["prompt_tokens"], body["usage"]["prompt_tokens"]);
+
+    host.stop();
+    EXPECT_TRUE(child_pids(host.process().pid()).empty());
+}
+
+TEST(host_runner_test, a_causal_runner_completes_through_the_gateway_and_reports_its_timing) {
+    host_process host;
+    host.start("host-key", {"--hf-runner-path", SOLAR_HF_RUNNER_REAL_BIN});
+    auto model = host.data().path() / "llama_tiny";
+    fs::copy(data_dir / "models" / "llama_tiny", model, fs::copy_options::recursive);
+    auto llm = host.create(
+        {{"backend_type", "huggingface_causal"},
+         {"model_id", model.string()},
+         {"alias", "llama:tiny"},
+         {"host", "127.0.0.1"},
+         {"port", free_port()},
+         {"api_key", "lk"},
+         {"max_length", 256}}
+    );
+    std::string id = llm["id"];
+    host.start_instance(id);
+    ASSERT_TRUE(host.wait_for_status(id, "running", 60s))
+        << host.instance(id).dump() << "\n"
+        << host.get("/instances/" + id + "/logs").body;
+
+    control_process control;
+    control.start("gateway-key", {"--refresh-interval-ms", "500"});
+    control.add_host("cpu-1", host.url(), "host-key");
+    ASSERT_TRUE(control.wait_for_model("llama:tiny"));
+    auto done = control.post(
+        "/v1/completions",
+        {{"model", "llama:tiny"}, {"prompt", "Hello"}, {"max_tokens", 7}, {"temperature", 0}}
+    );
+    ASSERT_EQ(done.status, 200) << done.body;
+    auto body = done.json();
+    EXPECT_EQ(body["object"], "text_completion");
+    EXPECT_EQ(body["usage"]["completion_tokens"], 7);
+
+    json generation;
+    ASSERT_TRUE(wait_until([&] {
+        auto answer = host.get("/instances/" + id + "/last-generation");
+        if (answer.status != 200) return false;
+        generation = answer.json();
+        return true;
+    }));
+    EXPECT_EQ(generation["prompt_tokens"], body["usage"]["prompt_tokens"]);
+    EXPECT_EQ(generation["generated_tokens"], 7);
+    EXPECT_GT(generation["generation_tokens_per_second"].get<double>(), 0.0);
 
     host.stop();
     EXPECT_TRUE(child_pids(host.process().pid()).empty());
