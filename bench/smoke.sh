@@ -64,4 +64,5 @@ fi
 if [[ -x "$build/src/solar-hf-runner" ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     "$here/encoder/run.sh" "$build" --smoke || fail "encoder benchmark"
 fi
+"$here/decoder/run.sh" "$build" --smoke 2>&1 | tail -n 3 || fail "decoder benchmark"  # bench/decoder: tiny Llama, skips itself without causal support
 echo "bench smoke: ok"
