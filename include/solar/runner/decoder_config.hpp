@@ -1,5 +1,5 @@
-// A HuggingFace config.json for the causal decoders the runner serves (Llama, Mistral, Qwen2),
-// read into one plain struct whose switches select each family's differences.
+// A HuggingFace config.json for the causal decoders the runner serves (Llama, Mistral, Qwen2,
+// Phi-3, GPT-2), read into one plain struct whose switches select each family's differences.
 #pragma once
 
 #include <boost/system/result.hpp>
@@ -18,6 +18,10 @@ namespace solar::runner {
 // base growth past the original context) or "llama3" (per-frequency smoothing).
 enum class rope_scaling_kind { none, linear, dynamic, llama3 };
 
+// The feed-forward activation: SiLU (Llama family), GPT-2's tanh approximation "gelu_new"
+// (also "gelu_pytorch_tanh"), or the exact erf "gelu".
+enum class decoder_activation { silu, gelu_tanh, gelu };
+
 struct rope_scaling {
     rope_scaling_kind kind = rope_scaling_kind::none;
     double factor = 1.0;
@@ -30,7 +34,7 @@ struct rope_scaling {
 
 struct decoder_config {
     std::string architecture;  // e.g. "LlamaForCausalLM"
-    std::string model_type;    // "llama", "mistral", "qwen2"
+    std::string model_type;    // "llama", "mistral", "qwen2", "phi3", "gpt2"
 
     std::int64_t vocab_size = 32000;
     std::int64_t hidden_size = 4096;
@@ -51,6 +55,15 @@ struct decoder_config {
 
     bool qkv_bias = false;  // Qwen2; Llama's attention_bias
     bool tie_word_embeddings = false;
+
+    // GPT-2's differences from the Llama family, all false there: LayerNorm with a bias (eps in
+    // rms_norm_eps) instead of RMSNorm, learned absolute positions instead of RoPE, a bias on the
+    // output and feed-forward projections, and fc -> activation -> proj instead of gate/up/down.
+    bool layer_norm = false;
+    bool learned_positions = false;
+    bool linear_bias = false;
+    bool gated_mlp = true;
+    decoder_activation activation = decoder_activation::silu;
 
     std::optional<std::int32_t> bos_token_id;
     std::vector<std::int32_t> eos_token_ids;  // a single id or a list in config.json

@@ -1,11 +1,13 @@
-// The Llama-family decoder on ATen: pre-norm layers of RMSNorm, rotary grouped-query attention
-// over the cached keys and values, and a SwiGLU feed-forward block, as HF's LlamaModel computes.
+// The decoder on ATen: pre-norm layers of RMSNorm, rotary grouped-query attention over the cached
+// keys and values, and a SwiGLU feed-forward block, as HF's LlamaModel computes; GPT-2's switches
+// swap in LayerNorm, learned positions and a biased fc -> gelu -> proj block.
 #include "llama_decoder.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace solar::runner::torch_impl {
@@ -19,6 +21,36 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
     auto wide = x.to(at::kFloat);
     auto scaled = wide * at::rsqrt(wide.pow(2).mean(-1, true) + eps);
     return weight * scaled.to(x.scalar_type());
+}
+
+// LayerNorm (GPT-2) or RMSNorm (the Llama family), as the config says.
+at::Tensor norm(
+    const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const decoder_config& c
+) {
+    if (!c.layer_norm) return rms_norm(x, weight, c.rms_norm_eps);
+    return at::layer_norm(x, {x.size(-1)}, weight, bias, c.rms_norm_eps);
+}
+
+at::Tensor activate(const at::Tensor& x, decoder_activation kind) {
+    switch (kind) {
+        case decoder_activation::gelu_tanh:
+            return at::gelu(x, "tanh");
+        case decoder_activation::gelu:
+            return at::gelu(x);
+        case decoder_activation::silu:
+            break;
+    }
+    return at::silu(x);
+}
+
+// The positions [N] (int64) of every row: each segment continues its cache.
+at::Tensor row_positions(std::span<const forward_segment> segments, const at::Tensor& like) {
+    std::vector<at::Tensor> parts;
+    auto options = at::TensorOptions().dtype(at::kLong).device(like.device());
+    for (const auto& s : segments) {
+        parts.push_back(at::arange(s.cache->length, s.cache->length + s.count, options));
+    }
+    return at::cat(parts, 0);
 }
 
 // x: [heads, T, head_dim]; cos/sin: [T, head_dim]. Rotates the halves (HF's rotate_half).
@@ -116,7 +148,9 @@ std::pair<at::Tensor, at::Tensor> rope_tables(
 }  // namespace
 
 decoder_weights load_decoder_weights(const tensor_source& source, const decoder_config& c) {
+    if (c.model_type == "gpt2") return load_gpt2_weights(source, c);
     decoder_weights w;
+    bool phi3 = c.model_type == "phi3";
     auto hidden = c.hidden_size;
     auto q_size = c.num_attention_heads * c.head_dim;
     auto kv_size = c.num_key_value_heads * c.head_dim;
@@ -127,17 +161,34 @@ decoder_weights load_decoder_weights(const tensor_source& source, const decoder_
         layer.input_norm = source.get({base + "input_layernorm.weight"}, {hidden});
         layer.post_attention_norm =
             source.get({base + "post_attention_layernorm.weight"}, {hidden});
-        layer.q = source.get({base + "self_attn.q_proj.weight"}, {q_size, hidden});
-        layer.k = source.get({base + "self_attn.k_proj.weight"}, {kv_size, hidden});
-        layer.v = source.get({base + "self_attn.v_proj.weight"}, {kv_size, hidden});
+        if (phi3) {
+            // Phi-3 stores q, k, v stacked in one qkv_proj (rows in that order).
+            auto qkv =
+                source.get({base + "self_attn.qkv_proj.weight"}, {q_size + 2 * kv_size, hidden});
+            layer.q = qkv.narrow(0, 0, q_size);
+            layer.k = qkv.narrow(0, q_size, kv_size);
+            layer.v = qkv.narrow(0, q_size + kv_size, kv_size);
+        } else {
+            layer.q = source.get({base + "self_attn.q_proj.weight"}, {q_size, hidden});
+            layer.k = source.get({base + "self_attn.k_proj.weight"}, {kv_size, hidden});
+            layer.v = source.get({base + "self_attn.v_proj.weight"}, {kv_size, hidden});
+        }
         layer.o = source.get({base + "self_attn.o_proj.weight"}, {hidden, q_size});
         if (c.qkv_bias) {
             layer.q_bias = source.get({base + "self_attn.q_proj.bias"}, {q_size});
             layer.k_bias = source.get({base + "self_attn.k_proj.bias"}, {kv_size});
             layer.v_bias = source.get({base + "self_attn.v_proj.bias"}, {kv_size});
         }
-        layer.gate = source.get({base + "mlp.gate_proj.weight"}, {c.intermediate_size, hidden});
-        layer.up = source.get({base + "mlp.up_proj.weight"}, {c.intermediate_size, hidden});
+        if (phi3) {
+            // gate_up_proj: the gate's rows first (Phi3MLP chunks the output in two).
+            auto gate_up =
+                source.get({base + "mlp.gate_up_proj.weight"}, {2 * c.intermediate_size, hidden});
+            layer.gate = gate_up.narrow(0, 0, c.intermediate_size);
+            layer.up = gate_up.narrow(0, c.intermediate_size, c.intermediate_size);
+        } else {
+            layer.gate = source.get({base + "mlp.gate_proj.weight"}, {c.intermediate_size, hidden});
+            layer.up = source.get({base + "mlp.up_proj.weight"}, {c.intermediate_size, hidden});
+        }
         layer.down = source.get({base + "mlp.down_proj.weight"}, {hidden, c.intermediate_size});
         w.layers.push_back(std::move(layer));
     }
@@ -184,9 +235,17 @@ at::Tensor decoder_forward(
     auto n = ids.size(0);
     auto x = w.embed.index_select(0, ids);  // [N, hidden]
     for (const auto& s : segments) reserve(*s.cache, c, s.cache->length + s.count, x);
-    auto [cos, sin] = rope_tables(c, segments, x);
-    cos = cos.unsqueeze(1);  // [N, 1, d]: one row per token, shared by the heads
-    sin = sin.unsqueeze(1);
+    at::Tensor cos, sin;
+    if (c.learned_positions) {
+        x = x + w.positions.index_select(0, row_positions(segments, x));
+    } else {
+        std::tie(cos, sin) = rope_tables(c, segments, x);
+        cos = cos.unsqueeze(1);  // [N, 1, d]: one row per token, shared by the heads
+        sin = sin.unsqueeze(1);
+    }
+    auto rope = [&](const at::Tensor& t) {
+        return c.learned_positions ? t : apply_rope(t, cos, sin);
+    };
     auto heads = c.num_attention_heads;
     auto kv_heads = c.num_key_value_heads;
     auto d = c.head_dim;
@@ -194,9 +253,9 @@ at::Tensor decoder_forward(
     // Projections, MLP and norms run over all N rows at once; attention per segment.
     for (std::size_t i = 0; i < w.layers.size(); ++i) {
         const auto& layer = w.layers[i];
-        auto h = rms_norm(x, layer.input_norm, c.rms_norm_eps);
-        auto q = apply_rope(project(h, layer.q, layer.q_bias).view({n, heads, d}), cos, sin);
-        auto k = apply_rope(project(h, layer.k, layer.k_bias).view({n, kv_heads, d}), cos, sin);
+        auto h = norm(x, layer.input_norm, layer.input_norm_bias, c);
+        auto q = rope(project(h, layer.q, layer.q_bias).view({n, heads, d}));
+        auto k = rope(project(h, layer.k, layer.k_bias).view({n, kv_heads, d}));
         auto v = project(h, layer.v, layer.v_bias).view({n, kv_heads, d});
         std::vector<at::Tensor> outputs;
         std::int64_t row = 0;
@@ -211,9 +270,12 @@ at::Tensor decoder_forward(
             ));
             row += s.count;
         }
-        x = x + project(at::cat(outputs, 0), layer.o);
-        h = rms_norm(x, layer.post_attention_norm, c.rms_norm_eps);
-        x = x + project(at::silu(project(h, layer.gate)) * project(h, layer.up), layer.down);
+        x = x + project(at::cat(outputs, 0), layer.o, layer.o_bias);
+        h = norm(x, layer.post_attention_norm, layer.post_attention_norm_bias, c);
+        auto up = project(h, layer.up, layer.up_bias);
+        auto inner = c.gated_mlp ? activate(project(h, layer.gate), c.activation) * up
+                                 : activate(up, c.activation);
+        x = x + project(inner, layer.down, layer.down_bias);
     }
     // Each segment's last row predicts its next token.
     std::vector<std::int64_t> last;
@@ -224,7 +286,7 @@ at::Tensor decoder_forward(
         last.push_back(row - 1);
     }
     auto index = at::tensor(last, at::kLong).to(x.device());
-    return rms_norm(x.index_select(0, index), w.norm, c.rms_norm_eps);
+    return norm(x.index_select(0, index), w.norm, w.norm_bias, c);
 }
 
 }  // namespace solar::runner::torch_impl

@@ -19,7 +19,8 @@ const modelPath = process.argv[2] ?? path.join(here, "../../../../shared/fixture
 const outPath = process.argv[3] ?? path.join(here, "../../data/models/llama_tiny/llamacpp_goldens.json");
 const STEPS = 24;
 const TOP = 16;
-const PROBE = Array.from({ length: 32 }, (_, i) => i * 1000 + 7);
+// 32 ids spread over the vocabulary: i * 1000 + 7 for the 32,000-token Llama fixtures.
+const probeIds = (vocab) => Array.from({ length: 32 }, (_, i) => i * Math.floor(vocab / 32) + 7);
 
 const prompts = JSON.parse(fs.readFileSync(path.join(here, "prompts.json"), "utf8"));
 const pkg = JSON.parse(
@@ -28,7 +29,15 @@ const pkg = JSON.parse(
 
 const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
-const context = await model.createContext({ contextSize: 512, batchSize: 512, threads: 1 });
+// KV_CACHE_TYPE=F32 (the generated float32 decoders) keeps keys and values unrounded; the Llama
+// fixtures use llama.cpp's default F16 cache.
+const kvType = process.env.KV_CACHE_TYPE;
+const context = await model.createContext({
+    contextSize: 512,
+    batchSize: 512,
+    threads: 1,
+    ...(kvType ? { experimentalKvCacheKeyType: kvType, experimentalKvCacheValueType: kvType } : {})
+});
 
 const round = (x) => Number(x.toPrecision(9));
 
@@ -36,7 +45,7 @@ function summarise(logits) {
     // logits: Map token -> logit, sorted high to low.
     const entries = [...logits.entries()];
     const top = entries.slice(0, TOP).map(([id, v]) => [id, round(v)]);
-    const probe = PROBE.map((id) => [id, round(logits.get(id))]);
+    const probe = probeIds(logits.size).map((id) => [id, round(logits.get(id))]);
     return { top, probe, margin: round(entries[0][1] - entries[1][1]) };
 }
 
@@ -69,7 +78,7 @@ for (const text of prompts) {
 
 const golden = {
     generator: "tests/reference/llamacpp/generate.mjs",
-    reference: `node-llama-cpp ${pkg.version} (llama.cpp ${llama.llamaCppRelease?.release ?? "?"}), CPU, 1 thread`,
+    reference: `node-llama-cpp ${pkg.version} (llama.cpp ${llama.llamaCppRelease?.release ?? "?"}), CPU, 1 thread${kvType ? `, ${kvType} K/V cache` : ""}`,
     model: path.basename(modelPath),
     steps: STEPS,
     cases

@@ -1,4 +1,4 @@
-// Tests for config.json reading of the Llama, Mistral and Qwen2 decoders.
+// Tests for config.json reading of the Llama, Mistral, Qwen2, Phi-3 and GPT-2 decoders.
 #include <solar/runner/decoder_config.hpp>
 
 #include <gtest/gtest.h>
@@ -143,6 +143,121 @@ TEST(decoder_config, rejects_inconsistent_configs) {
     EXPECT_NE(bert.error().find("LlamaForCausalLM"), std::string::npos);
     EXPECT_FALSE(is_decoder_config({{"architectures", {"BertModel"}}}));
     EXPECT_TRUE(is_decoder_config({{"model_type", "qwen2"}}));
+    EXPECT_TRUE(is_decoder_config({{"architectures", {"GPT2LMHeadModel"}}}));
+    EXPECT_TRUE(is_decoder_config({{"architectures", {"Phi3ForCausalLM"}}}));
+}
+
+TEST(decoder_config, reads_phi3_with_its_defaults) {
+    auto phi3 = parse_decoder_config({{"architectures", {"Phi3ForCausalLM"}}});
+    ASSERT_TRUE(phi3) << phi3.error();
+    EXPECT_EQ(phi3->model_type, "phi3");
+    EXPECT_EQ(phi3->vocab_size, 32064);
+    EXPECT_EQ(phi3->hidden_size, 3072);
+    EXPECT_EQ(phi3->intermediate_size, 8192);
+    EXPECT_EQ(phi3->num_key_value_heads, 32);
+    EXPECT_EQ(phi3->head_dim, 96);
+    EXPECT_DOUBLE_EQ(phi3->rms_norm_eps, 1e-5);
+    EXPECT_EQ(phi3->max_position_embeddings, 4096);
+    EXPECT_EQ(phi3->bos_token_id, 1);
+    EXPECT_EQ(phi3->eos_token_ids, (std::vector<std::int32_t>{32000}));
+    EXPECT_FALSE(phi3->sliding_window);
+    EXPECT_FALSE(phi3->qkv_bias);
+    EXPECT_FALSE(phi3->layer_norm);
+    EXPECT_TRUE(phi3->gated_mlp);
+
+    auto windowed =
+        parse_decoder_config({{"architectures", {"Phi3ForCausalLM"}}, {"sliding_window", 2047}});
+    ASSERT_TRUE(windowed) << windowed.error();
+    EXPECT_EQ(windowed->sliding_window, 2047);
+
+    auto partial = parse_decoder_config(
+        {{"architectures", {"Phi3ForCausalLM"}}, {"partial_rotary_factor", 0.75}}
+    );
+    ASSERT_FALSE(partial);
+    EXPECT_NE(partial.error().find("partial_rotary_factor"), std::string::npos);
+    auto longrope = parse_decoder_config(
+        {{"architectures", {"Phi3ForCausalLM"}},
+         {"rope_scaling", {{"type", "longrope"}, {"short_factor", {1.0}}}}}
+    );
+    ASSERT_FALSE(longrope);
+    EXPECT_NE(longrope.error().find("longrope"), std::string::npos);
+}
+
+TEST(decoder_config, reads_gpt2_under_its_own_field_names) {
+    auto gpt2 = parse_decoder_config({{"architectures", {"GPT2LMHeadModel"}}});
+    ASSERT_TRUE(gpt2) << gpt2.error();
+    EXPECT_EQ(gpt2->model_type, "gpt2");
+    EXPECT_EQ(gpt2->vocab_size, 50257);
+    EXPECT_EQ(gpt2->hidden_size, 768);
+    EXPECT_EQ(gpt2->num_hidden_layers, 12);
+    EXPECT_EQ(gpt2->num_attention_heads, 12);
+    EXPECT_EQ(gpt2->num_key_value_heads, 12);
+    EXPECT_EQ(gpt2->head_dim, 64);
+    EXPECT_EQ(gpt2->intermediate_size, 3072);
+    EXPECT_EQ(gpt2->max_position_embeddings, 1024);
+    EXPECT_DOUBLE_EQ(gpt2->rms_norm_eps, 1e-5);
+    EXPECT_EQ(gpt2->bos_token_id, 50256);
+    EXPECT_EQ(gpt2->eos_token_ids, (std::vector<std::int32_t>{50256}));
+    EXPECT_TRUE(gpt2->tie_word_embeddings);
+    EXPECT_TRUE(gpt2->layer_norm);
+    EXPECT_TRUE(gpt2->learned_positions);
+    EXPECT_TRUE(gpt2->qkv_bias);
+    EXPECT_TRUE(gpt2->linear_bias);
+    EXPECT_FALSE(gpt2->gated_mlp);
+    EXPECT_EQ(gpt2->activation, decoder_activation::gelu_tanh);
+
+    auto sized = parse_decoder_config(
+        {{"model_type", "gpt2"},
+         {"n_embd", 48},
+         {"n_head", 3},
+         {"n_layer", 2},
+         {"n_positions", 64},
+         {"n_inner", 100},
+         {"layer_norm_epsilon", 1e-6},
+         {"activation_function", "gelu"},
+         {"tie_word_embeddings", false}}
+    );
+    ASSERT_TRUE(sized) << sized.error();
+    EXPECT_EQ(sized->head_dim, 16);
+    EXPECT_EQ(sized->intermediate_size, 100);
+    EXPECT_EQ(sized->max_position_embeddings, 64);
+    EXPECT_DOUBLE_EQ(sized->rms_norm_eps, 1e-6);
+    EXPECT_EQ(sized->activation, decoder_activation::gelu);
+    EXPECT_FALSE(sized->tie_word_embeddings);
+
+    auto relu = parse_decoder_config({{"model_type", "gpt2"}, {"activation_function", "relu"}});
+    ASSERT_FALSE(relu);
+    EXPECT_NE(relu.error().find("relu"), std::string::npos);
+    auto inverse =
+        parse_decoder_config({{"model_type", "gpt2"}, {"scale_attn_by_inverse_layer_idx", true}});
+    ASSERT_FALSE(inverse);
+    EXPECT_NE(inverse.error().find("scale_attn_by_inverse_layer_idx"), std::string::npos);
+    auto uneven = parse_decoder_config({{"model_type", "gpt2"}, {"n_embd", 50}, {"n_head", 3}});
+    ASSERT_FALSE(uneven);
+    EXPECT_NE(uneven.error().find("n_head"), std::string::npos);
+}
+
+TEST(decoder_config, reads_the_generated_tiny_decoders) {
+    auto qwen2 = read_decoder_config(models_dir / "qwen2_tiny");
+    ASSERT_TRUE(qwen2) << qwen2.error();
+    EXPECT_TRUE(qwen2->qkv_bias);
+    EXPECT_TRUE(qwen2->tie_word_embeddings);
+    EXPECT_EQ(qwen2->num_key_value_heads, 2);
+    EXPECT_DOUBLE_EQ(qwen2->rope_theta, 1e6);
+    EXPECT_FALSE(qwen2->sliding_window);
+    auto mistral = read_decoder_config(models_dir / "mistral_tiny");
+    ASSERT_TRUE(mistral) << mistral.error();
+    EXPECT_EQ(mistral->sliding_window, 16);
+    auto phi3 = read_decoder_config(models_dir / "phi3_tiny");
+    ASSERT_TRUE(phi3) << phi3.error();
+    EXPECT_EQ(phi3->model_type, "phi3");
+    EXPECT_EQ(phi3->head_dim, 8);
+    auto gpt2 = read_decoder_config(models_dir / "gpt2_tiny");
+    ASSERT_TRUE(gpt2) << gpt2.error();
+    EXPECT_EQ(gpt2->hidden_size, 32);
+    EXPECT_EQ(gpt2->intermediate_size, 128);
+    EXPECT_EQ(gpt2->max_position_embeddings, 512);
+    EXPECT_TRUE(gpt2->learned_positions);
 }
 
 TEST(decoder_config, reads_the_converted_tiny_llama) {

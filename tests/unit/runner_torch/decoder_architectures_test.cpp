@@ -1,0 +1,247 @@
+// The libtorch decoder on the generated tiny Qwen2, Mistral, Phi-3 and GPT-2 models
+// (tests/data/models/generate_decoders.py) against two references each committed as goldens:
+// llama.cpp on their GGUF conversions (Qwen2, Phi-3, GPT-2; llama.cpp ignores Mistral's sliding
+// window) and the float64 torch implementation decoder_reference.py (all four). Also the KV
+// cache against recomputation, chunked prefill and batched steps on each.
+#include <solar/runner/decoder_model.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+namespace solar::runner {
+namespace {
+
+const std::filesystem::path models_dir =
+    std::filesystem::path(__FILE__).parent_path() / "../../data/models";
+
+struct reference {
+    std::string model;
+    std::string goldens;  // file in the model's directory
+    // Largest allowed |logit - reference|. Float64 torch: float32 rounding only (measured up to
+    // ~1e-5). llama.cpp: measured up to 0.036 on logits of ~8 (see decoder_model.md).
+    double tolerance;
+    // A greedy step may go the other way only where the reference's top-2 margin is below this.
+    double near_tie;
+};
+
+std::ostream& operator<<(std::ostream& out, const reference& r) {
+    return out << r.model << "/" << r.goldens;
+}
+
+std::unique_ptr<decoder_model>& model_of(const std::string& name) {
+    static std::map<std::string, std::unique_ptr<decoder_model>> loaded;
+    auto& slot = loaded[name];
+    if (!slot) {
+        model_load_options options;
+        options.threads = 1;
+        auto model = decoder_model::load(models_dir / name, options);
+        if (!model) throw std::runtime_error(model.error());
+        slot = std::move(*model);
+    }
+    return slot;
+}
+
+nlohmann::json read_goldens(const std::string& model, const std::string& file) {
+    std::ifstream in(models_dir / model / file);
+    return nlohmann::json::parse(in);
+}
+
+std::vector<std::int32_t> ids_of(const nlohmann::json& j) {
+    return j.get<std::vector<std::int32_t>>();
+}
+
+double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
+    EXPECT_EQ(a.size(), b.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+    }
+    return worst;
+}
+
+class against_reference : public testing::TestWithParam<reference> {
+protected:
+    decoder_model& model() const { return *model_of(GetParam().model); }
+    nlohmann::json goldens() const { return read_goldens(GetParam().model, GetParam().goldens); }
+};
+
+TEST_P(against_reference, next_token_logits_match) {
+    double worst = 0;
+    auto g = goldens();
+    for (const auto& c : g["cases"]) {
+        auto sequence = model().new_sequence();
+        auto logits = model().prefill(*sequence, ids_of(c["prompt_ids"]));
+        ASSERT_EQ(logits.size(), static_cast<std::size_t>(model().description().config.vocab_size));
+        for (const auto* part : {"top", "probe"}) {
+            for (const auto& entry : c["next_token_logits"][part]) {
+                auto id = entry[0].get<std::size_t>();
+                double diff = std::abs(logits[id] - entry[1].get<double>());
+                worst = std::max(worst, diff);
+                EXPECT_LT(diff, GetParam().tolerance) << c["text"] << " token " << id;
+            }
+        }
+    }
+    std::printf(
+        "%s/%s: max |logit - reference| = %.3g\n",
+        GetParam().model.c_str(),
+        GetParam().goldens.c_str(),
+        worst
+    );
+}
+
+// Token for token through the cache; a case stops at a step where the reference's top two
+// lie within near_tie and we pick the other one (rounding decides such a step).
+TEST_P(against_reference, greedy_tokens_match) {
+    int compared = 0, total = 0, cut = 0;
+    auto g = goldens();
+    for (const auto& c : g["cases"]) {
+        auto expected = ids_of(c["greedy"]);
+        auto margins = c["greedy_margins"].get<std::vector<double>>();
+        auto sequence = model().new_sequence();
+        auto logits = model().prefill(*sequence, ids_of(c["prompt_ids"]));
+        total += static_cast<int>(expected.size());
+        for (std::size_t step = 0; step < expected.size(); ++step) {
+            auto token = argmax_token(logits);
+            if (token != expected[step]) {
+                EXPECT_LT(margins[step], GetParam().near_tie) << c["text"] << " step " << step;
+                ++cut;
+                break;
+            }
+            ++compared;
+            logits = model().decode_step(*sequence, token);
+        }
+    }
+    std::printf(
+        "%s/%s: %d of %d greedy tokens equal, %d case(s) cut at a near tie\n",
+        GetParam().model.c_str(),
+        GetParam().goldens.c_str(),
+        compared,
+        total,
+        cut
+    );
+    EXPECT_LE(cut, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    decoder_architectures,
+    against_reference,
+    testing::Values(
+        reference{"qwen2_tiny", "llamacpp_goldens.json", 0.05, 0.05},
+        reference{"qwen2_tiny", "torch_goldens.json", 1e-4, 1e-4},
+        reference{"mistral_tiny", "torch_goldens.json", 1e-4, 1e-4},
+        reference{"phi3_tiny", "llamacpp_goldens.json", 0.05, 0.05},
+        reference{"phi3_tiny", "torch_goldens.json", 1e-4, 1e-4},
+        reference{"gpt2_tiny", "llamacpp_goldens.json", 0.05, 0.05},
+        reference{"gpt2_tiny", "torch_goldens.json", 1e-4, 1e-4}
+    ),
+    [](const testing::TestParamInfo<reference>& info) {
+        return info.param.model + "_" + info.param.goldens.substr(0, info.param.goldens.find('_'));
+    }
+);
+
+class each_architecture : public testing::TestWithParam<std::string> {
+protected:
+    decoder_model& model() const { return *model_of(GetParam()); }
+    nlohmann::json cases() const { return read_goldens(GetParam(), "torch_goldens.json")["cases"]; }
+};
+
+TEST_P(each_architecture, describes_the_checkpoint) {
+    const auto& config = model().description().config;
+    std::map<std::string, std::string> architectures{
+        {"qwen2_tiny", "Qwen2ForCausalLM"},
+        {"mistral_tiny", "MistralForCausalLM"},
+        {"phi3_tiny", "Phi3ForCausalLM"},
+        {"gpt2_tiny", "GPT2LMHeadModel"},
+    };
+    EXPECT_EQ(config.architecture, architectures[GetParam()]);
+    EXPECT_EQ(config.hidden_size, 32);
+    EXPECT_EQ(config.num_hidden_layers, 2);
+    EXPECT_EQ(config.vocab_size, 297);
+}
+
+// Each cached step equals a fresh pass over the whole prefix.
+TEST_P(each_architecture, cached_decoding_equals_recomputing_the_prefix) {
+    double worst = 0;
+    for (const auto& c : cases()) {
+        auto tokens = ids_of(c["prompt_ids"]);
+        auto continuation = ids_of(c["greedy"]);
+        auto sequence = model().new_sequence();
+        auto cached = model().prefill(*sequence, tokens);
+        for (std::size_t step = 0; step < 6; ++step) {
+            auto fresh = model().new_sequence();
+            worst = std::max(worst, max_difference(cached, model().prefill(*fresh, tokens)));
+            tokens.push_back(continuation[step]);
+            cached = model().decode_step(*sequence, continuation[step]);
+        }
+        EXPECT_EQ(sequence->length(), tokens.size());
+    }
+    // float32 rounding on logits of ~8 through sharp attention: measured up to 1.3e-5.
+    EXPECT_LT(worst, 5e-5);
+    std::printf("%s: max |cached - recomputed| = %.3g\n", GetParam().c_str(), worst);
+}
+
+TEST_P(each_architecture, chunked_prefill_equals_one_pass) {
+    auto ids = ids_of(cases()[9]["prompt_ids"]);
+    auto whole = model().new_sequence();
+    auto expected = model().prefill(*whole, ids);
+    auto chunked = model().new_sequence();
+    std::span<const std::int32_t> all(ids);
+    model().prefill(*chunked, all.first(30));
+    model().prefill(*chunked, all.subspan(30, 1));
+    auto last = model().prefill(*chunked, all.subspan(31));
+    EXPECT_LT(max_difference(last, expected), 1e-5);
+    EXPECT_EQ(chunked->length(), ids.size());
+}
+
+// One batched step over sequences of different lengths equals stepping each alone.
+TEST_P(each_architecture, batched_steps_equal_single_steps) {
+    auto all = cases();
+    std::vector<std::unique_ptr<decoder_sequence>> batched, single;
+    std::vector<decoder_sequence*> batch;
+    std::vector<std::int32_t> tokens;
+    for (std::size_t i : {9u, 0u, 6u, 3u}) {
+        auto prompt = ids_of(all[i]["prompt_ids"]);
+        batched.push_back(model().new_sequence());
+        single.push_back(model().new_sequence());
+        model().prefill(*batched.back(), prompt);
+        model().prefill(*single.back(), prompt);
+        batch.push_back(batched.back().get());
+        tokens.push_back(all[i]["greedy"][0].get<std::int32_t>());
+    }
+    for (int step = 0; step < 3; ++step) {
+        auto stepped = model().decode_step(batch, tokens);
+        ASSERT_EQ(stepped.size(), batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto alone = model().decode_step(*single[i], tokens[i]);
+            EXPECT_LT(max_difference(stepped[i], alone), 1e-5) << "sequence " << i;
+            EXPECT_EQ(batch[i]->length(), single[i]->length());
+            tokens[i] = argmax_token(alone);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    decoder_architectures,
+    each_architecture,
+    testing::Values("qwen2_tiny", "mistral_tiny", "phi3_tiny", "gpt2_tiny")
+);
+
+// GPT-2's learned positions end at n_positions: a longer sequence is refused, not wrapped.
+TEST(decoder_architectures, gpt2_refuses_positions_past_its_table) {
+    auto& gpt2 = *model_of("gpt2_tiny");
+    auto sequence = gpt2.new_sequence();
+    std::vector<std::int32_t> ids(512, 5);
+    gpt2.prefill(*sequence, ids);
+    EXPECT_THROW(gpt2.decode_step(*sequence, 5), std::invalid_argument);
+    EXPECT_EQ(sequence->length(), 512u);
+}
+
+}  // namespace
+}  // namespace solar::runner
