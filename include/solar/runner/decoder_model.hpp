@@ -1,5 +1,5 @@
-// A causal language model (Llama, Mistral, Qwen2) loaded from a HuggingFace model directory:
-// next-token logits over sequences that keep their key/value cache between calls. The
+// A causal language model (Llama, Mistral, Qwen2, Phi-3, GPT-2) loaded from a HuggingFace model
+// directory: next-token logits over sequences that keep their key/value cache between calls. The
 // interface holds no torch types; load() is defined in src/runner/torch/ (solar_runner_torch).
 #pragma once
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rebuilds the generated decoder fixtures (tests/data/models/{qwen2,mistral,phi3,gpt2}_tiny):
 # generate_decoders.py writes the HF directories and their GGUF conversions, llama.cpp
-# (node-llama-cpp, CPU, F32 K/V cache) records llamacpp_goldens.json for qwen2, phi3 and gpt2,
+# (node-llama-cpp, CPU, F32 K/V cache, no flash attention) records llamacpp_goldens.json for qwen2, phi3 and gpt2,
 # and the independent torch implementation (decoder_reference.py) records torch_goldens.json
 # for all four over the same prompt ids. Mistral gets no llama.cpp goldens: llama.cpp's llama
 # architecture ignores the sliding window (its run here only tokenizes the prompts). Needs

@@ -24,8 +24,9 @@ const std::filesystem::path models_dir =
 struct reference {
     std::string model;
     std::string goldens;  // file in the model's directory
-    // Largest allowed |logit - reference|. Float64 torch: float32 rounding only (measured up to
-    // ~1e-5). llama.cpp: measured up to 0.036 on logits of ~8 (see decoder_model.md).
+    // Largest allowed |logit - reference|, on logits of magnitude ~8. Float64 torch and
+    // llama.cpp in float32: rounding only (measured up to 1.1e-5). llama.cpp's GPT-2: its GELU
+    // reads a table indexed by the F16-rounded input (measured 3.4e-3; see decoder_model.md).
     double tolerance;
     // A greedy step may go the other way only where the reference's top-2 margin is below this.
     double near_tie;
@@ -126,19 +127,19 @@ TEST_P(against_reference, greedy_tokens_match) {
         total,
         cut
     );
-    EXPECT_LE(cut, 2);
+    EXPECT_EQ(cut, 0);  // none measured; the margin check above explains a future one
 }
 
 INSTANTIATE_TEST_SUITE_P(
     decoder_architectures,
     against_reference,
     testing::Values(
-        reference{"qwen2_tiny", "llamacpp_goldens.json", 0.05, 0.05},
+        reference{"qwen2_tiny", "llamacpp_goldens.json", 1e-4, 1e-4},
         reference{"qwen2_tiny", "torch_goldens.json", 1e-4, 1e-4},
         reference{"mistral_tiny", "torch_goldens.json", 1e-4, 1e-4},
-        reference{"phi3_tiny", "llamacpp_goldens.json", 0.05, 0.05},
+        reference{"phi3_tiny", "llamacpp_goldens.json", 1e-4, 1e-4},
         reference{"phi3_tiny", "torch_goldens.json", 1e-4, 1e-4},
-        reference{"gpt2_tiny", "llamacpp_goldens.json", 0.05, 0.05},
+        reference{"gpt2_tiny", "llamacpp_goldens.json", 1e-2, 1e-2},
         reference{"gpt2_tiny", "torch_goldens.json", 1e-4, 1e-4}
     ),
     [](const testing::TestParamInfo<reference>& info) {
