@@ -251,6 +251,23 @@ TEST_P(each_architecture, batched_steps_equal_single_steps) {
     }
 }
 
+// bfloat16 runs every architecture's ops (LayerNorm, gelu, the fused splits) in that dtype;
+// with 8 mantissa bits the logits may move by a few tenths, not more.
+TEST_P(each_architecture, runs_in_bfloat16) {
+    model_load_options options;
+    options.threads = 1;
+    options.dtype = "bfloat16";
+    auto half = decoder_model::load(models_dir / GetParam(), options);
+    ASSERT_TRUE(half) << half.error();
+    EXPECT_EQ((*half)->description().dtype, "bfloat16");
+    auto ids = ids_of(cases()[2]["prompt_ids"]);
+    auto a = (*half)->new_sequence();
+    auto b = model().new_sequence();
+    auto diff = max_difference((*half)->prefill(*a, ids), model().prefill(*b, ids));
+    EXPECT_LT(diff, 1.0);
+    std::printf("%s: max |bfloat16 - float32| = %.3g\n", GetParam().c_str(), diff);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     decoder_architectures,
     each_architecture,
