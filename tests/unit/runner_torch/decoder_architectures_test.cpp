@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 
@@ -290,6 +292,44 @@ TEST(decoder_architectures, mistral_window_changes_the_logits) {
         }
     }
     EXPECT_GT(worst, 1.0);
+}
+
+// The original OpenAI GPT-2 checkpoints name their tensors without "transformer.": the same
+// weights under those names (the safetensors header rewritten, the data kept) give the same
+// logits.
+TEST(decoder_architectures, gpt2_loads_unprefixed_names) {
+    std::ifstream in(models_dir / "gpt2_tiny/model.safetensors", std::ios::binary);
+    std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::uint64_t size = 0;
+    std::memcpy(&size, file.data(), 8);
+    auto header = nlohmann::json::parse(file.substr(8, size));
+    nlohmann::json renamed;
+    for (auto& [name, info] : header.items()) {
+        auto prefix = std::string("transformer.");
+        renamed[name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name] = info;
+    }
+    auto text = renamed.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::uint64_t new_size = text.size();
+    auto dir = std::filesystem::temp_directory_path() / "solar_gpt2_unprefixed_test";
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(
+        models_dir / "gpt2_tiny/config.json",
+        dir / "config.json",
+        std::filesystem::copy_options::overwrite_existing
+    );
+    {
+        std::ofstream out(dir / "model.safetensors", std::ios::binary);
+        out.write(reinterpret_cast<const char*>(&new_size), 8);
+        out << text << file.substr(8 + size);
+    }
+    auto unprefixed = decoder_model::load(dir, {});
+    ASSERT_TRUE(unprefixed) << unprefixed.error();
+    std::vector<std::int32_t> ids{296, 40, 260, 108, 50};
+    auto a = (*unprefixed)->new_sequence();
+    auto b = model_of("gpt2_tiny")->new_sequence();
+    EXPECT_EQ((*unprefixed)->prefill(*a, ids), model_of("gpt2_tiny")->prefill(*b, ids));
+    std::filesystem::remove_all(dir);
 }
 
 // GPT-2's learned positions end at n_positions: a longer sequence is refused, not wrapped.
