@@ -171,7 +171,9 @@ causal_runner* causal_runner_test::runner_ = nullptr;
 
 TEST_F(causal_runner_test, greedy_equals_the_reference_tokens_whole_and_streamed) {
     auto& r = *runner_;
-    for (const auto& c : goldens()["cases"]) {
+    // Kept in a local: a range-for over goldens()["cases"] would iterate a destroyed temporary.
+    const auto all = goldens();
+    for (const auto& c : all["cases"]) {
         std::vector<std::int32_t> prompt = c["prompt_ids"];
         std::vector<std::int32_t> greedy = c["greedy"];
         json body{{"prompt", prompt}, {"max_tokens", greedy.size()}, {"temperature", 0}};

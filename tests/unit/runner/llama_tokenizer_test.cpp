@@ -37,7 +37,9 @@ TEST(llama_tokenizer, decodes_as_llama_cpp) {
     ASSERT_TRUE(tok) << tok.error().message;
     EXPECT_EQ(tok->bos_id(), 1);
     EXPECT_EQ(tok->eos_id(), 2);
-    for (const auto& c : goldens()["cases"]) {
+    // Kept in a local: a range-for over goldens()["cases"] would iterate a destroyed temporary.
+    const auto all = goldens();
+    for (const auto& c : all["cases"]) {
         auto text = c["text"].get<std::string>();
         auto prompt = c["prompt_ids"].get<std::vector<std::int32_t>>();
         EXPECT_EQ(tok->decode(prompt), text);
