@@ -2,10 +2,9 @@
 // config classes (LlamaConfig, MistralConfig, Qwen2Config, Phi3Config, GPT2Config) where a field
 // is absent.
 #include <solar/runner/decoder_config.hpp>
+#include <solar/runner/model_config.hpp>
 
 #include <array>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 namespace solar::runner {
@@ -255,13 +254,6 @@ void read_gpt2(reader& r, decoder_config& out) {
     }
 }
 
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
 }  // namespace
 
 std::string supported_decoder_architectures() {
@@ -305,13 +297,9 @@ config_result parse_decoder_config(const nlohmann::json& config) {
 }
 
 config_result read_decoder_config(const std::filesystem::path& model_dir) {
-    auto path = model_dir / "config.json";
-    if (!std::filesystem::exists(path)) {
-        return config_error("no config.json in " + model_dir.string());
-    }
-    auto config = nlohmann::json::parse(read_text(path), nullptr, false);
-    if (config.is_discarded()) return config_error(path.string() + " is not valid JSON");
-    return parse_decoder_config(config);
+    auto config = read_config_json(model_dir);
+    if (!config) return config_error(config.error());
+    return parse_decoder_config(*config);
 }
 
 }  // namespace solar::runner

@@ -280,13 +280,28 @@ config_result parse_model_config(const nlohmann::json& config) {
     return out;
 }
 
-config_result read_model_config(const std::filesystem::path& model_dir) {
+boost::system::result<nlohmann::json, std::string> read_config_json(
+    const std::filesystem::path& model_dir
+) {
+    using json_result = boost::system::result<nlohmann::json, std::string>;
     auto path = model_dir / "config.json";
-    if (!std::filesystem::exists(path))
-        return config_error("no config.json in " + model_dir.string());
+    if (!std::filesystem::exists(path)) {
+        return json_result(
+            boost::system::in_place_error, "no config.json in " + model_dir.string()
+        );
+    }
     auto config = nlohmann::json::parse(read_text(path), nullptr, false);
-    if (config.is_discarded()) return config_error(path.string() + " is not valid JSON");
-    return parse_model_config(config);
+    if (config.is_discarded()) {
+        return json_result(boost::system::in_place_error, path.string() + " is not valid JSON");
+    }
+    // json converts from anything, so name the value side explicitly.
+    return json_result(boost::system::in_place_value, std::move(config));
+}
+
+config_result read_model_config(const std::filesystem::path& model_dir) {
+    auto config = read_config_json(model_dir);
+    if (!config) return config_error(config.error());
+    return parse_model_config(*config);
 }
 
 }  // namespace solar::runner

@@ -61,6 +61,12 @@ std::string supported_architectures();
 // not fit together (hidden size not divisible by the heads), labels with gaps.
 boost::system::result<model_config, std::string> parse_model_config(const nlohmann::json& config);
 
+// The parsed `model_dir`/config.json, for encoders and decoders alike; fails with a message when
+// it is missing or not JSON.
+boost::system::result<nlohmann::json, std::string> read_config_json(
+    const std::filesystem::path& model_dir
+);
+
 // Reads `model_dir`/config.json; fails when it is missing or not JSON, or as parse_model_config.
 boost::system::result<model_config, std::string> read_model_config(
     const std::filesystem::path& model_dir

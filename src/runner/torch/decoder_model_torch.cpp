@@ -4,11 +4,8 @@
 #include <solar/runner/safetensors.hpp>
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-#include <algorithm>
 #include <c10/core/InferenceMode.h>
 #include <stdexcept>
-#include <thread>
 
 #include "llama_decoder.hpp"
 #include "tensor_source.hpp"
@@ -190,11 +187,7 @@ boost::system::result<std::unique_ptr<decoder_model>, std::string> decoder_model
     if (!dtype) return dtype.error();
     auto weights = safetensors_weights::open_directory(model_dir);
     if (!weights) return weights.error();
-    // As the encoders: torch's intra-op threads are process-wide; 0 means one per core.
-    auto threads = options.threads > 0
-                       ? static_cast<int>(options.threads)
-                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(threads);
+    set_intra_op_threads(options.threads);
 
     tensor_source source(
         std::make_shared<const safetensors_weights>(std::move(*weights)),

@@ -10,7 +10,6 @@
 #include <c10/core/InferenceMode.h>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include "bert_encoder.hpp"
 #include "heads.hpp"
@@ -219,11 +218,7 @@ boost::system::result<std::unique_ptr<encoder_model>, std::string> encoder_model
     auto weights = safetensors_weights::open_directory(model_dir);
     if (!weights) return weights.error();
 
-    // libtorch here defaults to one intra-op thread; by default a forward pass uses every core.
-    auto threads = options.threads > 0
-                       ? static_cast<int>(options.threads)
-                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(threads);
+    set_intra_op_threads(options.threads);
 
     tensor_source source(
         std::make_shared<const safetensors_weights>(std::move(*weights)),

@@ -2,8 +2,11 @@
 // the compute dtype and device.
 #include "tensor_source.hpp"
 
+#include <ATen/Parallel.h>
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
+#include <thread>
 
 namespace solar::runner::torch_impl {
 
@@ -100,6 +103,13 @@ std::uint64_t tensor_source::parameter_count() const {
         if (is_floating(view.dtype)) count += static_cast<std::uint64_t>(view.element_count());
     }
     return count;
+}
+
+void set_intra_op_threads(std::size_t requested) {
+    auto threads = requested > 0
+                       ? static_cast<int>(requested)
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
 }
 
 }  // namespace solar::runner::torch_impl

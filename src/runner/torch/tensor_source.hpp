@@ -48,4 +48,8 @@ private:
     at::TensorOptions options_;
 };
 
+// Sets torch's intra-op threads, which are process-wide: `requested`, or one per core when it
+// is 0 (libtorch here would default to one).
+void set_intra_op_threads(std::size_t requested);
+
 }  // namespace solar::runner::torch_impl
