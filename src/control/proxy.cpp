@@ -2,6 +2,7 @@
 #include <solar/control/proxy.hpp>
 #include <solar/control/request_model.hpp>
 #include <solar/control/resolver.hpp>
+#include <solar/core/client_watch.hpp>
 #include <solar/core/json_error.hpp>
 #include <solar/core/logging.hpp>
 
@@ -56,21 +57,6 @@ core::api_error resolution_error(
         "No running instance of '" + model + "' is available for " + std::string(endpoint_path(ep)),
         "no_running_instance"
     );
-}
-
-// Returns when the client closes its side; bytes of a pipelined next request are kept in
-// the session buffer for the session to parse afterwards.
-asio::awaitable<void> watch_client(core::request_context& ctx) {
-    constexpr std::size_t max_held = 64 * 1024;
-    while (ctx.buffer.size() < max_held) {
-        auto [ec, n] =
-            co_await ctx.stream.socket().async_read_some(ctx.buffer.prepare(4096), use_tuple);
-        if (ec) co_return;
-        ctx.buffer.commit(n);
-    }
-    asio::steady_timer forever{
-        co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max()};
-    co_await forever.async_wait(use_tuple);
 }
 
 // Hop-by-hop and framing headers belong to one connection and are never relayed (RFC 9110 7.6.1).
@@ -173,7 +159,7 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
         );
     };
 
-    auto outcome = co_await (attempts() || watch_client(ctx));
+    auto outcome = co_await (attempts() || core::client_gone(ctx));
     if (outcome.index() == 1) {
         // The client went away: the upstream exchange was cancelled with it.
         if (!ctx.written_status) ctx.written_status = 499;

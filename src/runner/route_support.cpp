@@ -1,10 +1,6 @@
 // The handlers' shared pieces (route_support.hpp).
 #include <solar/runner/route_support.hpp>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-
 #include <chrono>
 
 namespace solar::runner {
@@ -12,7 +8,6 @@ namespace solar::runner {
 namespace {
 
 using json = nlohmann::json;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 core::response error(const core::request_context& ctx, const core::api_error& e) {
     return core::error_response(e, ctx.req);
@@ -65,21 +60,6 @@ std::int64_t unix_now() {
                std::chrono::system_clock::now().time_since_epoch()
     )
         .count();
-}
-
-// Completes when the client closed its side (or the connection broke). Bytes of a pipelined
-// next request are kept in ctx.buffer for the session; past 64 KiB it stops reading.
-asio::awaitable<void> client_gone(core::request_context& ctx) {
-    constexpr std::size_t max_held = 64 * 1024;
-    while (ctx.buffer.size() < max_held) {
-        auto [ec, n] =
-            co_await ctx.stream.socket().async_read_some(ctx.buffer.prepare(4096), use_tuple);
-        if (ec) co_return;
-        ctx.buffer.commit(n);
-    }
-    asio::steady_timer forever{
-        co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max()};
-    co_await forever.async_wait(use_tuple);
 }
 
 }  // namespace solar::runner

@@ -2,6 +2,7 @@
 // echoed back, the clock, and noticing a client that went away.
 #pragma once
 
+#include <solar/core/client_watch.hpp>
 #include <solar/core/json_error.hpp>
 #include <solar/core/router.hpp>
 #include <solar/runner/request_inputs.hpp>
@@ -28,8 +29,6 @@ std::string model_name(const runner_service& s, const nlohmann::json& body);
 
 std::int64_t unix_now();
 
-// Completes when the client closed its side (or the connection broke). Bytes of a pipelined
-// next request are kept in ctx.buffer for the session; past 64 KiB it stops reading.
-asio::awaitable<void> client_gone(core::request_context& ctx);
+using core::client_gone;  // the routes race their work against the client leaving
 
 }  // namespace solar::runner
