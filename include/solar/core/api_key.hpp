@@ -10,10 +10,10 @@
 
 namespace solar::core {
 
-// True when a and b are equal. The time taken depends neither on where they first differ nor
-// on whether their lengths match (both are hashed to SHA-256 first, then compared with
-// CRYPTO_memcmp), so a caller cannot learn the configured key or its length by timing.
-bool constant_time_equals(std::string_view a, std::string_view b);
+// True when `presented` equals `expected`. The time taken depends only on the length of
+// `presented` (which its sender knows): never on where the two first differ, nor on the content
+// or length of `expected`, so a caller cannot learn the configured key or its length by timing.
+bool constant_time_equals(std::string_view presented, std::string_view expected);
 
 // A new key: "solar-" followed by 64 lowercase hex digits from 32 random bytes.
 // Throws std::runtime_error when no randomness is available.

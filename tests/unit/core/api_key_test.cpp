@@ -42,6 +42,10 @@ TEST(constant_time_equals, compares_contents) {
     std::string with_nul("ab\0c", 4);
     EXPECT_TRUE(constant_time_equals(with_nul, std::string("ab\0c", 4)));
     EXPECT_FALSE(constant_time_equals(with_nul, "ab"));
+    // The presented key is compared against the expected one repeated: a repetition must not pass.
+    EXPECT_FALSE(constant_time_equals("secretsecret", "secret"));
+    EXPECT_FALSE(constant_time_equals("sec", "secret"));
+    EXPECT_FALSE(constant_time_equals(std::string(256 + 6, 's'), std::string(6, 's')));
 }
 
 TEST(generate_api_key, has_prefix_hex_body_and_is_random) {
