@@ -1,5 +1,6 @@
 // Accept loop and per-connection session coroutine (Beast server-flex-awaitable style).
 #include <solar/core/auth.hpp>
+#include <solar/core/http_head.hpp>
 #include <solar/core/http_server.hpp>
 #include <solar/core/json_error.hpp>
 #include <solar/core/logging.hpp>
@@ -342,7 +343,7 @@ asio::awaitable<bool> http_server::serve_one(
         keep_alive = result->keep_alive() && !stopping_;
         result->keep_alive(keep_alive);
         stream.expires_after(options_.write_timeout);
-        auto [ec, n] = co_await http::async_write(stream, *result, use_tuple);
+        auto [ec, n] = co_await write_response(stream, *result);
         if (ec) keep_alive = false;
     } else {
         status = ctx.written_status.value_or(101);

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
 #include <openssl/ssl.h>
@@ -16,6 +17,7 @@ namespace {
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto max_idle_age = std::chrono::seconds(30);
+constexpr std::size_t read_buffer_bytes = 16384;
 
 class upstream_category_impl : public boost::system::error_category {
 public:
@@ -66,7 +68,11 @@ std::string upstream_path(const base_url& url, std::string_view path) {
 upstream_connection::upstream_connection(
     std::string pool_key, std::variant<plain_stream, tls_stream> stream
 )
-    : pool_key_(std::move(pool_key)), stream_(std::move(stream)) {}
+    : pool_key_(std::move(pool_key)), stream_(std::move(stream)) {
+    // Beast reads at most the buffer's free capacity (and at least 512 bytes): without room up
+    // front a 1 KB answer took three recv calls.
+    buffer_.reserve(read_buffer_bytes);
+}
 
 beast::tcp_stream& upstream_connection::lowest() {
     return std::visit(
@@ -80,6 +86,17 @@ asio::awaitable<boost::system::error_code> upstream_connection::write(
     lowest().expires_after(timeout);
     auto [ec, n] =
         co_await std::visit([&](auto& s) { return http::async_write(s, req, use_tuple); }, stream_);
+    co_return ec;
+}
+
+asio::awaitable<boost::system::error_code> upstream_connection::write(
+    std::string_view head, std::string_view body, std::chrono::milliseconds timeout
+) {
+    lowest().expires_after(timeout);
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
+    auto [ec, n] = co_await std::visit(
+        [&](auto& s) { return asio::async_write(s, pieces, use_tuple); }, stream_
+    );
     co_return ec;
 }
 

@@ -57,6 +57,11 @@ public:
     asio::awaitable<boost::system::error_code> write(
         request& req, std::chrono::milliseconds timeout
     );
+    // Sends a request whose head was written by hand (http_head.hpp), then its body, in one
+    // gathered write within the given deadline.
+    asio::awaitable<boost::system::error_code> write(
+        std::string_view head, std::string_view body, std::chrono::milliseconds timeout
+    );
     // Reads the response header, waiting at most `timeout` for it.
     asio::awaitable<boost::system::error_code> read_header(
         upstream_parser& parser, std::chrono::milliseconds timeout

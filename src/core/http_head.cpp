@@ -1,0 +1,53 @@
+// Hand-written HTTP/1.1 heads: see include/solar/core/http_head.hpp for why.
+#include <solar/core/http_head.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <charconv>
+
+namespace solar::core {
+
+bool is_safe_field_value(std::string_view value) {
+    return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    if (!is_safe_field_value(value)) return;
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+void append_response_head(std::string& out, const http::response_header<>& head) {
+    out.append(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    std::array<char, 8> status{};
+    auto [end, ec] = std::to_chars(status.data(), status.data() + status.size(), head.result_int());
+    out.append(status.data(), end);
+    out.push_back(' ');
+    out.append(head.reason());
+    out.append("\r\n");
+    for (const auto& field : head) append_field(out, field.name_string(), field.value());
+    out.append("\r\n");
+}
+
+asio::awaitable<std::pair<beast::error_code, std::size_t>> write_response(
+    beast::tcp_stream& stream, const response& res
+) {
+    constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+    if (res.chunked()) {
+        auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+        co_return std::pair{ec, n};
+    }
+    std::string head;
+    head.reserve(256);
+    append_response_head(head, res.base());
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(res.body())};
+    auto [ec, n] = co_await asio::async_write(stream, pieces, use_tuple);
+    co_return std::pair{ec, n};
+}
+
+}  // namespace solar::core
