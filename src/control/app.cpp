@@ -74,6 +74,7 @@ int run_control(const control_config& config) {
     server_options.address = config.host;
     server_options.port = config.port;
     server_options.max_body_bytes = config.max_body_bytes;
+    server_options.strand_per_connection = threads > 1;
     core::http_server server{ioc, server_options, routes, config.api_key};
     try {
         auto endpoint = server.listen();

@@ -93,6 +93,7 @@ std::optional<instance_info> parse_instance(
     if (info.port == 0) info.port = port_member(config, "port");
     if (info.port != 0 && !host_address.empty()) {
         info.base_url = "http://" + host_address + ":" + std::to_string(info.port);
+        if (auto parsed = core::parse_base_url(info.base_url)) info.url = std::move(*parsed);
     }
 
     const auto* listed = member(item, "endpoints");

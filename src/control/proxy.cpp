@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+
 namespace solar::control {
 
 namespace {
@@ -117,21 +119,23 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
 
     // The upstream sees the resolved alias; untouched bodies are forwarded byte for byte, and
     // only a prefix-matched alias costs a full parse to rewrite "model".
-    std::string upstream_body;
+    std::string rewritten_body;
+    std::string_view upstream_body = req.body();
     if (resolved->alias != model) {
         auto body = nlohmann::json::parse(req.body());
         body["model"] = std::string(resolved->alias);
-        upstream_body = body.dump();
-    } else {
-        upstream_body = req.body();
+        rewritten_body = body.dump();
+        upstream_body = rewritten_body;
     }
 
     auto attempts = [&]() -> asio::awaitable<core::handler_result> {
-        std::vector<std::string> tried;
+        // Instances of this request's routing table snapshot, which outlives the attempts.
+        std::array<const instance_info*, max_attempts> tried{};
         for (std::size_t attempt = 0; attempt < max_attempts; ++attempt) {
             auto now = std::chrono::steady_clock::now();
             auto skip_tried = [&](const instance_info& i) {
-                return std::find(tried.begin(), tried.end(), i.instance_id) != tried.end();
+                return std::find(tried.begin(), tried.begin() + attempt, &i) !=
+                       tried.begin() + attempt;
             };
             const instance_info* chosen =
                 pick(resolved->candidates, load_, *resolved->cursor, [&](const instance_info& i) {
@@ -140,7 +144,7 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
             // Every candidate in back-off: try one anyway rather than refuse outright.
             if (!chosen) chosen = pick(resolved->candidates, load_, *resolved->cursor, skip_tried);
             if (!chosen) break;
-            tried.push_back(chosen->instance_id);
+            tried[attempt] = chosen;
             ctx.note.upstream = chosen->host_name + "/" + chosen->instance_id;
             auto outcome = co_await try_instance(ctx, *chosen, ep, upstream_body);
             if (!outcome.retry_elsewhere) co_return std::move(outcome.result);
@@ -171,11 +175,12 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
 }
 
 asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
-    core::request_context& ctx, const instance_info& instance, endpoint ep, const std::string& body
+    core::request_context& ctx, const instance_info& instance, endpoint ep, std::string_view body
 ) {
-    auto url = core::parse_base_url(instance.base_url);
+    auto url = instance.url ? boost::system::result<core::base_url>(*instance.url)
+                            : core::parse_base_url(instance.base_url);
     if (!url) co_return attempt_outcome{true, {}};
-    core::upstream_target target{*url, {}};
+    core::upstream_target target{std::move(*url), {}};
     auto lease = load_.acquire(instance);
     const auto& req = ctx.req;
 
@@ -183,10 +188,12 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
     std::string head;
     head.reserve(256);
     head.append("POST ");
-    head.append(url->path_prefix);
+    head.append(target.url.path_prefix);
     head.append(endpoint_path(ep));
     head.append(" HTTP/1.1\r\n");
-    core::append_field(head, "Host", url->authority());
+    head.append("Host: ");
+    target.url.append_authority(head);
+    head.append("\r\n");
     head.append("Content-Type: application/json\r\n");
     if (!instance.api_key.empty() && core::is_safe_field_value(instance.api_key)) {
         head.append("Authorization: Bearer ");
@@ -259,6 +266,8 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
                 http::field::content_type, content_type.empty() ? "application/json" : content_type
             );
             res.keep_alive(req.keep_alive());
+            if (auto length = parser.content_length(); length && *length <= max_buffered_response)
+                res.body().reserve(static_cast<std::size_t>(*length));
             while (!parser.is_done()) {
                 auto [rec, n] =
                     co_await connection->read_body_some(parser, chunk, config_.idle_timeout);

@@ -11,7 +11,11 @@
 namespace solar::core {
 
 bool is_safe_field_value(std::string_view value) {
-    return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+    // One pass; find_first_of would scan the whole value once per character it looks for.
+    for (char c : value) {
+        if (c == '\r' || c == '\n' || c == '\0') return false;
+    }
+    return true;
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {

@@ -164,7 +164,10 @@ void http_server::start() {
 asio::awaitable<void> http_server::accept_loop() {
     asio::steady_timer pause{acceptor_.get_executor()};
     while (!stopping_) {
-        auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
+        auto connection_executor = options_.strand_per_connection
+                                       ? asio::any_io_executor(asio::make_strand(ioc_))
+                                       : asio::any_io_executor(ioc_.get_executor());
+        auto [ec, socket] = co_await acceptor_.async_accept(connection_executor, use_tuple);
         if (stopping_ || ec == asio::error::operation_aborted) co_return;
         if (ec) {
             // Out of descriptors and similar: back off instead of spinning.

@@ -47,7 +47,14 @@ bool is_stale_keep_alive(const boost::system::error_code& ec) {
 }
 
 std::string pool_key_for(const upstream_target& target) {
-    return target.url.scheme + "://" + target.url.authority() + "|" + target.ca_file;
+    std::string key;
+    key.reserve(target.url.scheme.size() + target.url.host.size() + target.ca_file.size() + 16);
+    key += target.url.scheme;
+    key += "://";
+    target.url.append_authority(key);
+    key += '|';
+    key += target.ca_file;
+    return key;
 }
 
 }  // namespace

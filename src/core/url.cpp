@@ -110,11 +110,20 @@ boost::system::error_code make_error_code(url_errc e) {
 std::string url_errc_message(url_errc e) { return url_category().message(static_cast<int>(e)); }
 
 std::string base_url::authority() const {
-    bool ipv6 = host.find(':') != std::string::npos;
-    std::string out = ipv6 ? "[" + host + "]" : host;
-    out += ':';
-    out += std::to_string(port);
+    std::string out;
+    append_authority(out);
     return out;
+}
+
+void base_url::append_authority(std::string& out) const {
+    bool ipv6 = host.find(':') != std::string::npos;
+    if (ipv6) out += '[';
+    out += host;
+    if (ipv6) out += ']';
+    out += ':';
+    std::array<char, 8> digits{};
+    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), port);
+    out.append(digits.data(), end);
 }
 
 std::string base_url::to_string() const { return scheme + "://" + authority() + path_prefix; }

@@ -59,6 +59,7 @@ int run_host(const host_config& config) {
     core::server_options options;
     options.address = config.host;
     options.port = config.port;
+    options.strand_per_connection = threads > 1;
     options.error_body = [](const core::api_error& error) { return host_error_body(error); };
     core::http_server server{ioc, options, routes, config.api_key};
     try {

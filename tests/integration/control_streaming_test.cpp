@@ -22,7 +22,9 @@ class streaming_test : public ::testing::Test {
 protected:
     void SetUp() override {
         host_.start("host-key");
-        control_.start("gateway-key");
+        // One I/O thread: connections run without strands (server_options::
+        // strand_per_connection), the benchmarks' setting; the other suites use several threads.
+        control_.start("gateway-key", {}, {{"THREADS", "1"}});
     }
 
     void add_streamer(int chunks, int delay_ms) {

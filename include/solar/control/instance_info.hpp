@@ -2,6 +2,7 @@
 #pragma once
 
 #include <solar/control/endpoint.hpp>
+#include <solar/core/url.hpp>
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
@@ -9,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -32,6 +34,9 @@ struct instance_info {
     // "http://<host address from host_ref.url>:<port>"; empty while the port is unknown.
     // Instances are always plain http, even behind an https host API.
     std::string base_url;
+    // base_url parsed, set with it by parse_host_instances: the proxy needs its parts on every
+    // request. Instances built otherwise (tests) leave it empty and are parsed when used.
+    std::optional<core::base_url> url;
     std::string api_key;     // the instance's own key (config.api_key), may be empty
     std::uint16_t port = 0;  // 0: unknown
     std::vector<endpoint> endpoints;

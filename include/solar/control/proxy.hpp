@@ -32,7 +32,7 @@ private:
         core::request_context& ctx,
         const instance_info& instance,
         endpoint ep,
-        const std::string& body
+        std::string_view body
     );
 
     model_registry& registry_;

@@ -25,6 +25,10 @@ struct server_options {
     std::chrono::milliseconds keep_alive_timeout{60000};  // idle wait for the next request
     std::chrono::milliseconds read_timeout{30000};        // the rest of a request once it started
     std::chrono::milliseconds write_timeout{30000};
+    // Each connection's handlers run on a strand of their own, as several threads may run the
+    // io_context. Where exactly one thread runs it they are serialised already, and the strand
+    // would only add a queue and a lock to every completion: the daemons clear this then.
+    bool strand_per_connection = true;
     // The JSON body of the errors the server itself answers (401, 404, 405, 413, 500):
     // OpenAI's shape by default; solar-host adds FastAPI's "detail" for its existing clients.
     std::function<std::string(const api_error&)> error_body = core::error_body;

@@ -37,6 +37,8 @@ struct base_url {
     bool is_tls() const { return scheme == "https"; }
     // host:port, with brackets around an IPv6 literal; also the value of a Host header.
     std::string authority() const;
+    // The same, appended to `out` (no temporary string on the proxy's hot path).
+    void append_authority(std::string& out) const;
     // scheme://authority + prefix, no trailing slash; equal texts mean the same endpoint.
     std::string to_string() const;
 

@@ -44,6 +44,10 @@ TEST(instance_info, parses_a_bare_array) {
     EXPECT_EQ(i.status, "running");
     EXPECT_EQ(i.port, 3500);
     EXPECT_EQ(i.base_url, "http://192.168.1.100:3500");
+    ASSERT_TRUE(i.url);  // parsed once here, not on every proxied request
+    EXPECT_EQ(i.url->host, "192.168.1.100");
+    EXPECT_EQ(i.url->port, 3500);
+    EXPECT_EQ(i.url->to_string(), i.base_url);
     EXPECT_EQ(i.api_key, "instance-key");
     EXPECT_EQ(i.endpoints, (endpoints{endpoint::chat_completions, endpoint::completions}));
     EXPECT_EQ(i.parameter_count, 8e9);
