@@ -349,9 +349,8 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
             }
             if (n == 0) continue;
             ctx.stream.expires_after(config_.idle_timeout);
-            auto [wec, wn] = co_await asio::async_write(
-                ctx.stream, http::make_chunk(asio::buffer(chunk.data(), n)), use_tuple
-            );
+            auto event_chunk = http::make_chunk(asio::buffer(chunk.data(), n));
+            auto [wec, wn] = co_await core::write_all(ctx.stream, event_chunk);
             if (wec) {
                 connection->close();  // the client is gone: drop the upstream request with it
                 ctx.close_connection = true;

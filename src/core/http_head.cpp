@@ -50,7 +50,7 @@ asio::awaitable<std::pair<beast::error_code, std::size_t>> write_response(
     head.reserve(256);
     append_response_head(head, res.base());
     std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(res.body())};
-    auto [ec, n] = co_await asio::async_write(stream, pieces, use_tuple);
+    auto [ec, n] = co_await write_all(stream, pieces);
     co_return std::pair{ec, n};
 }
 

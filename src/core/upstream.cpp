@@ -1,4 +1,5 @@
 // Pooled HTTP(S) client connections: connect, TLS, request/response exchange.
+#include <solar/core/http_head.hpp>
 #include <solar/core/upstream.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -99,8 +100,13 @@ asio::awaitable<boost::system::error_code> upstream_connection::write(
 asio::awaitable<boost::system::error_code> upstream_connection::write(
     std::string_view head, std::string_view body, std::chrono::milliseconds timeout
 ) {
-    lowest().expires_after(timeout);
     std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
+    if (auto* plain = std::get_if<plain_stream>(&stream_)) {
+        lowest().expires_after(timeout);
+        auto [ec, n] = co_await write_all(*plain, pieces);
+        co_return ec;
+    }
+    lowest().expires_after(timeout);
     auto [ec, n] = co_await std::visit(
         [&](auto& s) { return asio::async_write(s, pieces, use_tuple); }, stream_
     );
@@ -125,6 +131,18 @@ upstream_connection::read_body_some(
     auto& body = parser.get().body();
     body.data = out.data();
     body.size = out.size();
+    // Body bytes that arrived with the header need no I/O: parse them in place first. For a
+    // small answer that is all of it, and the asynchronous read (with its timer) is skipped.
+    if (buffer_.size() > 0 && !parser.is_done()) {
+        boost::system::error_code ec;
+        buffer_.consume(parser.put(buffer_.data(), ec));
+        if (ec && ec != http::error::need_buffer && ec != http::error::need_more) {
+            co_return std::pair{ec, out.size() - body.size};
+        }
+        if (parser.is_done() || body.size == 0) {
+            co_return std::pair{boost::system::error_code{}, out.size() - body.size};
+        }
+    }
     lowest().expires_after(timeout);
     while (!parser.is_done() && body.size == out.size()) {
         auto [ec, n] = co_await std::visit(

@@ -5,6 +5,12 @@
 
 #include <solar/core/http_types.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +26,35 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 // Appends the status line and every field of `head`, then the blank line that ends the head:
 // the bytes Beast's serializer writes for the same header.
 void append_response_head(std::string& out, const http::response_header<>& head);
+
+// Writes what the socket takes right now, without waiting: the number of bytes sent (0 when it
+// would block or failed; a failure shows again in the asynchronous write that follows).
+template <typename Buffers>
+std::size_t write_now(asio::ip::tcp::socket& socket, const Buffers& buffers) {
+    beast::error_code ec;
+    // User-level non-blocking mode makes this one call return instead of waiting; Asio's own
+    // asynchronous operations work the same either way. Set once per socket.
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    if (ec) return 0;
+    auto sent = socket.write_some(buffers, ec);
+    return ec ? 0 : sent;
+}
+
+// Writes all of `buffers`: straight away when the socket takes them (the usual case for an
+// answer or an event), otherwise the rest asynchronously under the stream's deadline. Skipping
+// the asynchronous operation saves its timer, its allocation and a trip through the scheduler.
+template <typename Buffers>
+asio::awaitable<std::pair<beast::error_code, std::size_t>> write_all(
+    beast::tcp_stream& stream, const Buffers& buffers
+) {
+    std::size_t total = asio::buffer_size(buffers);
+    std::size_t sent = write_now(stream.socket(), buffers);
+    if (sent == total) co_return std::pair{beast::error_code{}, sent};
+    beast::buffers_suffix<Buffers> rest(buffers);
+    rest.consume(sent);
+    auto [ec, n] = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
+    co_return std::pair{ec, sent + n};
+}
 
 // Writes a complete response (head, then body) in one gathered write. Responses marked
 // chunked go through Beast's serializer, which owns the chunk framing.

@@ -1,6 +1,12 @@
 // Unit tests for hand-written HTTP heads: byte for byte what Beast's serializer writes.
 #include <solar/core/http_head.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -66,6 +72,53 @@ TEST(http_head, leaves_out_values_that_would_split_the_head) {
     auto head = our_head(res);
     EXPECT_NE(head.find("x-upstream: fine\r\n"), std::string::npos);
     EXPECT_EQ(head.find("Set-Cookie"), std::string::npos);
+}
+
+// Over a real loopback socket: an answer far larger than the socket buffer is sent partly at
+// once and the rest asynchronously, and arrives whole and in order; a small one at once.
+TEST(http_head, write_all_sends_everything_whether_or_not_the_socket_takes_it_at_once) {
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket client(ioc);
+    client.connect(acceptor.local_endpoint());
+    beast::tcp_stream server(acceptor.accept());
+
+    std::string small = "HTTP/1.1 200 OK\r\n\r\n";
+    std::string large(8 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>('a' + i % 26);
+
+    std::pair<beast::error_code, std::size_t> small_result, large_result;
+    std::string received;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            small_result = co_await write_all(server, asio::buffer(small));
+            std::array<asio::const_buffer, 2> pieces{asio::buffer(large), asio::buffer(small)};
+            large_result = co_await write_all(server, pieces);
+        },
+        asio::detached
+    );
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            // Read slowly at first, so the writer finds the socket buffer full.
+            asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::use_awaitable);
+            received.resize(small.size() + large.size() + small.size());
+            auto [ec, n] = co_await asio::async_read(
+                client, asio::buffer(received), asio::as_tuple(asio::use_awaitable)
+            );
+            EXPECT_FALSE(ec) << ec.message();
+        },
+        asio::detached
+    );
+    ioc.run();
+
+    EXPECT_FALSE(small_result.first);
+    EXPECT_EQ(small_result.second, small.size());
+    EXPECT_FALSE(large_result.first);
+    EXPECT_EQ(large_result.second, large.size() + small.size());
+    EXPECT_TRUE(received == small + large + small);
 }
 
 }  // namespace
