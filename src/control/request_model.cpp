@@ -4,6 +4,7 @@
 // forwards bodies untouched, and a DOM or even a SAX token buffer per request cost a third of
 // its CPU (bench/README.md, "Profile of the hot path").
 #include <solar/control/request_model.hpp>
+#include <solar/core/utf8.hpp>
 
 #include <algorithm>
 #include <array>
@@ -28,24 +29,6 @@ int hex_digit(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t code_point) {
-    if (code_point < 0x80) {
-        out += static_cast<char>(code_point);
-    } else if (code_point < 0x800) {
-        out += static_cast<char>(0xC0 | (code_point >> 6));
-        out += static_cast<char>(0x80 | (code_point & 0x3F));
-    } else if (code_point < 0x10000) {
-        out += static_cast<char>(0xE0 | (code_point >> 12));
-        out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code_point & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (code_point >> 18));
-        out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code_point & 0x3F));
-    }
 }
 
 // Open objects (true) and arrays, innermost last. The first 128 levels live inline: a request
@@ -367,7 +350,7 @@ private:
                         q += 6;
                         code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
                     }
-                    append_utf8(out, code_point);
+                    core::append_utf8(out, static_cast<char32_t>(code_point));
                     break;
                 }
                 default:

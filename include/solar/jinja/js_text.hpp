@@ -1,6 +1,8 @@
 // UTF-8 text helpers that reproduce JavaScript string semantics (the reference engine runs on JS).
 #pragma once
 
+#include <solar/core/utf8.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -23,7 +25,7 @@ std::string_view js_trim_end(std::string_view text);
 std::size_t js_length(std::string_view text);
 
 // Appends the UTF-8 encoding of a code point.
-void append_utf8(std::string& out, char32_t code_point);
+using core::append_utf8;
 // Decodes one code point at pos, advancing pos; invalid bytes decode as U+FFFD.
 char32_t next_code_point(std::string_view text, std::size_t& pos);
 

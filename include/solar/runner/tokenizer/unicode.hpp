@@ -1,6 +1,8 @@
 // UTF-8 coding and the Unicode character properties the tokenizer components test.
 #pragma once
 
+#include <solar/core/utf8.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -15,7 +17,7 @@ char32_t decode_next(std::string_view text, std::size_t& pos);
 std::u32string decode(std::string_view text);
 
 // Appends the UTF-8 form of `cp`.
-void append_utf8(std::string& out, char32_t cp);
+using core::append_utf8;
 
 // The UTF-8 form of a code point sequence.
 std::string encode(std::u32string_view text);
