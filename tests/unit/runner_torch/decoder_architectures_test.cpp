@@ -222,7 +222,7 @@ TEST_P(each_architecture, chunked_prefill_equals_one_pass) {
     model().prefill(*chunked, all.first(30));
     model().prefill(*chunked, all.subspan(30, 1));
     auto last = model().prefill(*chunked, all.subspan(31));
-    EXPECT_LT(max_difference(last, expected), 1e-5);
+    EXPECT_LT(max_difference(last, expected), 5e-5);  // float32 rounding, as above
     EXPECT_EQ(chunked->length(), ids.size());
 }
 
@@ -246,7 +246,9 @@ TEST_P(each_architecture, batched_steps_equal_single_steps) {
         ASSERT_EQ(stepped.size(), batch.size());
         for (std::size_t i = 0; i < batch.size(); ++i) {
             auto alone = model().decode_step(*single[i], tokens[i]);
-            EXPECT_LT(max_difference(stepped[i], alone), 1e-5) << "sequence " << i;
+            // Batched and single matrix products sum in different orders: float32 rounding on
+            // logits of ~8 reached 1.4e-5 (qwen2_tiny); a wrong mask or cache would be O(1).
+            EXPECT_LT(max_difference(stepped[i], alone), 5e-5) << "sequence " << i;
             EXPECT_EQ(batch[i]->length(), single[i]->length());
             tokens[i] = argmax_token(alone);
         }
