@@ -101,15 +101,13 @@ asio::awaitable<boost::system::error_code> upstream_connection::write(
     std::string_view head, std::string_view body, std::chrono::milliseconds timeout
 ) {
     std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
+    lowest().expires_after(timeout);
+    // Plain sockets take the bytes straight away when they can; TLS must go through its stream.
     if (auto* plain = std::get_if<plain_stream>(&stream_)) {
-        lowest().expires_after(timeout);
         auto [ec, n] = co_await write_all(*plain, pieces);
         co_return ec;
     }
-    lowest().expires_after(timeout);
-    auto [ec, n] = co_await std::visit(
-        [&](auto& s) { return asio::async_write(s, pieces, use_tuple); }, stream_
-    );
+    auto [ec, n] = co_await asio::async_write(std::get<tls_stream>(stream_), pieces, use_tuple);
     co_return ec;
 }
 
