@@ -84,6 +84,12 @@ bool is_quiet_close(const beast::error_code& ec) {
            ec == asio::error::eof || ec == asio::error::bad_descriptor;
 }
 
+// A body the parser refused (a bad chunk size, say), as opposed to a connection that broke.
+bool is_malformed_body(const beast::error_code& ec) {
+    return ec.category() == make_error_code(http::error::bad_chunk).category() &&
+           ec != http::error::partial_message && ec != http::error::end_of_stream;
+}
+
 response plain_error(const api_error& error, unsigned version, const server_options& options) {
     response res{error.status, version};
     res.set(http::field::content_type, "application/json");
@@ -113,6 +119,22 @@ api_error too_large_error(std::size_t limit) {
     return payload_too_large(
         "Request body exceeds the limit of " + std::to_string(limit) + " bytes"
     );
+}
+
+// Parses body bytes that arrived with the header, without I/O: a small request comes whole in
+// one read, and then the asynchronous read (a composed operation, its timer and a trip through
+// the scheduler) is skipped. Returns the parser's error; needing more bytes is not one.
+beast::error_code parse_buffered_body(
+    http::request_parser<http::string_body>& parser, beast::flat_buffer& buffer
+) {
+    beast::error_code ec;
+    while (!parser.is_done() && buffer.size() > 0) {
+        auto used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == http::error::need_more) return {};
+        if (ec || used == 0) return ec;
+    }
+    return ec;
 }
 
 }  // namespace
@@ -239,8 +261,11 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
             auto [wec, wn] = co_await http::async_write(stream, go_on, use_tuple);
             if (wec) break;
         }
-        stream.expires_after(options_.read_timeout);
-        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        ec = parse_buffered_body(parser, buffer);
+        if (!ec && !parser.is_done()) {
+            stream.expires_after(options_.read_timeout);
+            std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        }
         if (ec) {
             if (ec == http::error::body_limit) {
                 // A chunked body only shows its size while it is read.
@@ -253,6 +278,12 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
                     use_tuple
                 );
                 co_await linger(stream);
+            } else if (is_malformed_body(ec)) {
+                auto error = bad_request("Malformed HTTP request body: " + ec.message());
+                stream.expires_after(options_.write_timeout);
+                co_await http::async_write(
+                    stream, plain_error(error, header.version(), options_), use_tuple
+                );
             }
             break;
         }
