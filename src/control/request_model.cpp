@@ -8,12 +8,17 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace solar::control {
 
@@ -219,9 +224,28 @@ private:
         return std::nullopt;
     }
 
-    // Skips eight bytes at a time while none is a quote, a backslash, a control character or
-    // non-ASCII: most of a request body is plain text inside strings.
+    // Skips plain string bytes (none a quote, a backslash, a control character or non-ASCII)
+    // sixteen at a time with SSE2, eight at a time elsewhere, and stops on the first other
+    // one: most of a request body is plain text inside strings.
     void skip_plain_run() {
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"');
+        const __m128i backslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(0x20);
+        while (end_ - p_ >= 16) {
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+            // Signed: below 0x20 catches control characters and non-ASCII (negative) at once.
+            __m128i special = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                _mm_cmplt_epi8(bytes, space)
+            );
+            if (auto mask = static_cast<unsigned>(_mm_movemask_epi8(special))) {
+                p_ += std::countr_zero(mask);
+                return;
+            }
+            p_ += 16;
+        }
+#endif
         constexpr std::uint64_t ones = 0x0101010101010101ull;
         constexpr std::uint64_t highs = 0x8080808080808080ull;
         auto has_zero_byte = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
@@ -231,7 +255,13 @@ private:
             std::uint64_t special = has_zero_byte(word ^ (ones * '"')) |
                                     has_zero_byte(word ^ (ones * '\\')) |
                                     ((word - ones * 0x20) & ~word & highs) | (word & highs);
-            if (special) return;
+            if (special) {
+                // The lowest flag is exact (borrows only run upwards): on a little-endian
+                // machine it marks the first special byte.
+                if constexpr (std::endian::native == std::endian::little)
+                    p_ += std::countr_zero(special) / 8;
+                return;
+            }
             p_ += 8;
         }
     }
