@@ -2,6 +2,8 @@
 // what reaches the instance (resolved alias, instance key, request id).
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "harness/control_process.hpp"
 #include "harness/fake_host.hpp"
 #include "harness/wait.hpp"
@@ -224,6 +226,43 @@ TEST_F(routing_test, prefix_fallback_resolves_and_sends_the_resolved_alias) {
     auto seen = host_.requests("chat-1");
     ASSERT_EQ(seen.size(), 1u);
     EXPECT_EQ(json::parse(seen[0]["body"].get<std::string>())["model"], "llama3:8b");
+}
+
+TEST_F(routing_test, each_request_leaves_one_access_line) {
+    start_control();
+    ASSERT_TRUE(control_.wait_for_model("llama3:8b"));
+    auto answer = control_.call(
+        http::verb::post,
+        "/v1/chat/completions",
+        chat("llama3:8b").dump(),
+        {{"x-request-id", "trace-routed-1"}}
+    );
+    ASSERT_EQ(answer.status, 200u) << answer.body;
+    auto missing = control_.call(
+        http::verb::post,
+        "/v1/chat/completions",
+        chat("nobody:1b").dump(),
+        {{"x-request-id", "trace-missing-1"}}
+    );
+    ASSERT_EQ(missing.status, 404u);
+
+    const std::regex routed(
+        R"(\[access\] trace-routed-1 POST /v1/chat/completions model=llama3:8b )"
+        R"(upstream=gpu-1/chat-1 status=200 \d+\.\d\dms)"
+    );
+    const std::regex unrouted(
+        R"(\[access\] trace-missing-1 POST /v1/chat/completions model=nobody:1b )"
+        R"(upstream=- status=404 \d+\.\d\dms)"
+    );
+    std::string log;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            log = control_.process().output();
+            return std::regex_search(log, routed) && std::regex_search(log, unrouted);
+        },
+        5s
+    )) << log;
+    EXPECT_EQ(log.find("k-chat"), std::string::npos) << "the instance key is never logged";
 }
 
 TEST_F(routing_test, starting_an_instance_through_the_gateway_makes_it_routable) {
