@@ -8,7 +8,6 @@
 #include <solar/core/logging.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -21,7 +20,6 @@ namespace solar::control {
 
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_attempts = 3;
 constexpr auto failed_instance_backoff = std::chrono::seconds(5);
@@ -91,6 +89,27 @@ void copy_end_to_end_headers(const http::fields& from, Fields& to) {
 
 }  // namespace
 
+namespace {
+
+// While an upstream exchange runs, a client leaving closes its connection, so that the pending
+// read or write ends at once (and the instance sees the request dropped). Cleared before the
+// connection goes back to the pool or away.
+class closed_when_client_leaves {
+public:
+    closed_when_client_leaves(core::client_watch& watch, core::upstream_connection& connection)
+        : watch_(watch) {
+        watch_.on_gone([c = &connection] { c->close(); });
+    }
+    ~closed_when_client_leaves() { watch_.on_gone({}); }
+    closed_when_client_leaves(const closed_when_client_leaves&) = delete;
+    closed_when_client_leaves& operator=(const closed_when_client_leaves&) = delete;
+
+private:
+    core::client_watch& watch_;
+};
+
+}  // namespace
+
 struct openai_proxy::attempt_outcome {
     bool retry_elsewhere = false;
     core::handler_result result;
@@ -128,10 +147,11 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
         upstream_body = rewritten_body;
     }
 
+    core::client_watch watch{ctx};
     auto attempts = [&]() -> asio::awaitable<core::handler_result> {
         // Instances of this request's routing table snapshot, which outlives the attempts.
         std::array<const instance_info*, max_attempts> tried{};
-        for (std::size_t attempt = 0; attempt < max_attempts; ++attempt) {
+        for (std::size_t attempt = 0; attempt < max_attempts && !watch.gone(); ++attempt) {
             auto now = std::chrono::steady_clock::now();
             auto skip_tried = [&](const instance_info& i) {
                 return std::find(tried.begin(), tried.begin() + attempt, &i) !=
@@ -146,7 +166,7 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
             if (!chosen) break;
             tried[attempt] = chosen;
             ctx.note.upstream = chosen->host_name + "/" + chosen->instance_id;
-            auto outcome = co_await try_instance(ctx, *chosen, ep, upstream_body);
+            auto outcome = co_await try_instance(ctx, watch, *chosen, ep, upstream_body);
             if (!outcome.retry_elsewhere) co_return std::move(outcome.result);
             log_->warn(
                 "{} instance {} on host {} unreachable, trying another",
@@ -164,18 +184,24 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
         );
     };
 
-    auto outcome = co_await (attempts() || core::client_gone(ctx));
-    if (outcome.index() == 1) {
-        // The client went away: the upstream exchange was cancelled with it.
+    // The client is watched while the instance works: if it leaves, the upstream exchange is
+    // dropped with it (closing the connection ends any pending read), and a generation stops.
+    auto result = co_await attempts();
+    watch.stop();
+    if (watch.gone()) {
         if (!ctx.written_status) ctx.written_status = 499;
         ctx.close_connection = true;
         co_return std::nullopt;
     }
-    co_return std::move(std::get<0>(outcome));
+    co_return result;
 }
 
 asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
-    core::request_context& ctx, const instance_info& instance, endpoint ep, std::string_view body
+    core::request_context& ctx,
+    core::client_watch& watch,
+    const instance_info& instance,
+    endpoint ep,
+    std::string_view body
 ) {
     auto url = instance.url ? boost::system::result<core::base_url>(*instance.url)
                             : core::parse_base_url(instance.base_url);
@@ -216,10 +242,16 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
             co_return attempt_outcome{true, {}};
         }
         auto connection = std::move(*acquired);
+        if (watch.gone()) {
+            connection->close();
+            co_return attempt_outcome{false, std::nullopt};
+        }
+        closed_when_client_leaves guard{watch, *connection};
         bool stale_possible = connection->reused && attempt == 0;
 
         auto ec =
             co_await connection->write(head, body, config_.connect_timeout + config_.idle_timeout);
+        if (ec && watch.gone()) co_return attempt_outcome{false, std::nullopt};
         if (ec) {
             connection->close();
             if (stale_possible) continue;
@@ -232,6 +264,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         core::upstream_parser parser;
         parser.body_limit(boost::none);
         ec = co_await connection->read_header(parser, config_.first_byte_timeout);
+        if (ec && watch.gone()) co_return attempt_outcome{false, std::nullopt};
         if (ec) {
             connection->close();
             if (stale_possible && ec != core::upstream_errc::first_byte_timeout) continue;
@@ -271,6 +304,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
             while (!parser.is_done()) {
                 auto [rec, n] =
                     co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
+                if (rec && watch.gone()) co_return attempt_outcome{false, std::nullopt};
                 if (rec) {
                     connection->close();
                     if (rec == core::upstream_errc::idle_timeout) {
@@ -327,6 +361,10 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         while (!parser.is_done()) {
             auto [rec, n] =
                 co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
+            if (rec && watch.gone()) {
+                ctx.close_connection = true;
+                co_return attempt_outcome{false, std::nullopt};
+            }
             if (rec) {
                 log_->warn(
                     "{} stream from {} broke: {}",

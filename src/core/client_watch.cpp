@@ -1,4 +1,5 @@
-// client_gone: reads the client socket while a request is served, until it closes.
+// Watching the client socket while a request is served, until it closes: client_gone as a
+// coroutine that reads, client_watch as a reactor wait plus non-blocking reads.
 #include <solar/core/client_watch.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -6,13 +7,21 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <sys/socket.h>
 
 namespace solar::core {
 
+namespace {
+
+// Pipelined bytes held for the session at most; past this the client is no longer watched.
+constexpr std::size_t max_held = 64 * 1024;
+
+}  // namespace
+
 asio::awaitable<void> client_gone(request_context& ctx) {
     constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-    constexpr std::size_t max_held = 64 * 1024;
     while (ctx.buffer.size() < max_held) {
         auto [ec, n] =
             co_await ctx.stream.socket().async_read_some(ctx.buffer.prepare(4096), use_tuple);
@@ -22,6 +31,82 @@ asio::awaitable<void> client_gone(request_context& ctx) {
     asio::steady_timer forever{
         co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max()};
     co_await forever.async_wait(use_tuple);
+}
+
+// Shared with the pending wait's handler, which may run after the watch is gone (cancelled).
+struct client_watch::state {
+    asio::ip::tcp::socket& socket;
+    beast::flat_buffer& buffer;
+    std::function<void()> on_gone;
+    bool gone = false;
+    bool stopped = false;
+    bool waiting = false;
+
+    // Asio arms a non-speculative wait with EPOLL_CTL_MOD, which reports the socket at once
+    // if it is readable already: a close that came with the request is not lost, and no read
+    // is needed up front.
+    static void arm(const std::shared_ptr<state>& self) {
+        self->waiting = true;
+        self->socket.async_wait(
+            asio::ip::tcp::socket::wait_read,
+            [self](const boost::system::error_code& ec) {
+                self->waiting = false;
+                // Cancelled: by stop(), by holding too much, or the session closed it.
+                if (self->stopped || ec == asio::error::operation_aborted) return;
+                if (ec) return self->leave();
+                if (self->drain()) arm(self);
+            }
+        );
+    }
+
+    // Non-blocking reads until the socket is empty: data is kept, the end of the stream or an
+    // error means the client left. True while the client is still to be watched.
+    bool drain() {
+        while (buffer.size() < max_held) {
+            auto space = buffer.prepare(4096);
+            auto n = ::recv(socket.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+            if (n > 0) {
+                buffer.commit(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+            leave();
+            return false;
+        }
+        return false;  // too much held: the session reads the rest after this request
+    }
+
+    void leave() {
+        if (gone) return;
+        gone = true;
+        stop_waiting();
+        if (on_gone) on_gone();
+    }
+
+    void stop_waiting() {
+        if (!waiting) return;
+        boost::system::error_code ignored;
+        socket.cancel(ignored);  // the session has no other operation pending on it meanwhile
+    }
+};
+
+client_watch::client_watch(request_context& ctx)
+    : state_(std::make_shared<state>(state{ctx.stream.socket(), ctx.buffer, {}})) {
+    state::arm(state_);
+}
+
+client_watch::~client_watch() { stop(); }
+
+bool client_watch::gone() const { return state_->gone; }
+
+void client_watch::on_gone(std::function<void()> action) { state_->on_gone = std::move(action); }
+
+void client_watch::stop() {
+    if (state_->stopped) return;
+    state_->stopped = true;
+    state_->on_gone = {};
+    state_->stop_waiting();
 }
 
 }  // namespace solar::core

@@ -1,33 +1,25 @@
 // Request framing on a raw socket: chunked bodies whole in one write or trickled in pieces,
 // pipelined requests sent together, and a chunked body over MAX_BODY_BYTES. The gateway parses
 // bytes that arrive with the header in place, so each case is checked both ways.
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <thread>
 
 #include "harness/control_process.hpp"
-#include "harness/net_util.hpp"
+#include "harness/raw_connection.hpp"
 
 namespace solar::test {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-using tcp = asio::ip::tcp;
 
 std::string chat_body(const std::string& model) {
     return json{{"model", model}, {"messages", {{{"role", "user"}, {"content", "hello"}}}}}.dump();
 }
 
 std::string head(const std::string& key, const std::string& framing) {
-    return "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + key +
-           "\r\nContent-Type: application/json\r\n" + framing + "\r\n";
+    return post_head("/v1/chat/completions", key, framing);
 }
 
 // The body as chunks of at most `piece` bytes, then the last chunk.
@@ -41,29 +33,6 @@ std::string chunked(const std::string& body, std::size_t piece) {
     }
     return out + "0\r\n\r\n";
 }
-
-class raw_connection {
-public:
-    explicit raw_connection(unsigned short port) : socket_(ioc_) {
-        socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-        socket_.set_option(tcp::no_delay(true));
-        timeval limit{10, 0};  // a hang fails the test instead of stalling it
-        ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-    }
-
-    void send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-
-    http::response<http::string_body> read() {
-        http::response<http::string_body> res;
-        http::read(socket_, buffer_, res);
-        return res;
-    }
-
-private:
-    asio::io_context ioc_;
-    tcp::socket socket_;
-    beast::flat_buffer buffer_;
-};
 
 // The gateway names the model it read from the body when no instance serves it.
 void expect_unknown_model(const http::response<http::string_body>& res, const std::string& model) {
@@ -103,9 +72,7 @@ TEST_F(request_framing_test, pipelined_requests_in_one_write_are_answered_in_ord
     raw_connection c(control_.port());
     std::string bytes;
     for (const auto* model : {"first", "second", "third"}) {
-        auto body = chat_body(model);
-        bytes += head("gateway-key", "Content-Length: " + std::to_string(body.size()) + "\r\n");
-        bytes += body;
+        bytes += post_request("/v1/chat/completions", "gateway-key", chat_body(model));
     }
     // A chunked one last, right behind them.
     bytes +=

@@ -7,6 +7,7 @@
 #include <solar/control/endpoint.hpp>
 #include <solar/control/model_registry.hpp>
 #include <solar/control/net_types.hpp>
+#include <solar/core/client_watch.hpp>
 #include <solar/core/router.hpp>
 #include <solar/core/upstream.hpp>
 
@@ -30,6 +31,7 @@ private:
     struct attempt_outcome;
     asio::awaitable<attempt_outcome> try_instance(
         core::request_context& ctx,
+        core::client_watch& watch,
         const instance_info& instance,
         endpoint ep,
         std::string_view body
