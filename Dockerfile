@@ -33,13 +33,14 @@ RUN mkdir -p /stage/bin /stage/share/solar \
 
 # ---- runtime: only the shared libraries the three programs load ----
 FROM debian:bookworm-slim
-# solar-control, solar-host: libspdlog1.10 libfmt9 libsqlite3-0 libssl3 (libcrypto).
+# solar-control, solar-host: libspdlog1.10 libfmt9 libsqlite3-0 libssl3 (libcrypto);
+# solar-control also libtcmalloc-minimal4 (its allocator).
 # solar-hf-runner: libtorch1.13 (CPU) with libopenblas0-openmp (without it matrix products are
 # ~25 times slower), libpcre2-8-0 and libutf8proc2 (tokenizers).
 # tini is PID 1: it forwards SIGTERM and reaps anything a child leaves behind.
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-        libspdlog1.10 libfmt9 libsqlite3-0 libssl3 \
+        libspdlog1.10 libfmt9 libsqlite3-0 libssl3 libtcmalloc-minimal4 \
         libtorch1.13 libopenblas0-openmp libpcre2-8-0 libutf8proc2 \
         ca-certificates curl tini >/dev/null \
  && rm -rf /var/lib/apt/lists/* \

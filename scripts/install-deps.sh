@@ -8,6 +8,7 @@ packages=(
     libboost1.81-all-dev          # Asio, Beast, URL (1.74 lacks as_tuple, message_generator)
     nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
     libsqlite3-dev libssl-dev
+    libgoogle-perftools-dev       # tcmalloc_minimal: solar-control's allocator
     libgtest-dev libgmock-dev libbenchmark-dev
     libpcre2-dev libutf8proc-dev  # tokenizers: byte-level BPE split regex, Unicode normalisation
     libtorch-dev                  # solar-hf-runner (1.13.1, CPU)
