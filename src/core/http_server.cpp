@@ -279,11 +279,12 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
             break;
         }
         slot->set_phase(connection_slot::phase::busy);
-        // A connection in use reads 2 KiB at a time from now on, so a typical request arrives in
-        // one recv (Beast's 512 bytes took three for 1 KB of JSON); larger ones grow the buffer.
-        // More would cost every idle keep-alive connection its share (10,000 of them: 20 MB).
-        if (buffer.capacity() < 2048) buffer.reserve(2048);
         auto& header = parser.get();
+        // A connection that sends bodies reads 2 KiB at a time from now on, so a typical API
+        // request arrives in one recv (Beast's 512 bytes took three for 1 KB of JSON); larger
+        // ones grow the buffer. Connections that only GET keep 512 bytes while idle.
+        if (buffer.capacity() < 2048 && (parser.chunked() || parser.content_length()))
+            buffer.reserve(2048);
         if (auto it = header.find(http::field::expect);
             it != header.end() && beast::iequals(it->value(), "100-continue")) {
             // curl waits a second for this before sending bodies over 1 KiB.
