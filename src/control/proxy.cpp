@@ -87,10 +87,6 @@ void copy_end_to_end_headers(const http::fields& from, Fields& to) {
     }
 }
 
-}  // namespace
-
-namespace {
-
 // While an upstream exchange runs, a client leaving closes its connection, so that the pending
 // read or write ends at once (and the instance sees the request dropped). Cleared before the
 // connection goes back to the pool or away.

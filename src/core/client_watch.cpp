@@ -51,7 +51,7 @@ struct client_watch::state {
             asio::ip::tcp::socket::wait_read,
             [self](const boost::system::error_code& ec) {
                 self->waiting = false;
-                // Cancelled: by stop(), by holding too much, or the session closed it.
+                // Cancelled: by stop(), or the session closed the socket.
                 if (self->stopped || ec == asio::error::operation_aborted) return;
                 if (ec) return self->leave();
                 if (self->drain()) arm(self);
@@ -77,10 +77,10 @@ struct client_watch::state {
         return false;  // too much held: the session reads the rest after this request
     }
 
+    // Only reached from the wait's handler, so no wait is pending any more.
     void leave() {
         if (gone) return;
         gone = true;
-        stop_waiting();
         if (on_gone) on_gone();
     }
 

@@ -1,5 +1,5 @@
-// Noticing that a client went away while its request is still being served (the gateway's
-// proxy and the runner's generation routes race their work against it).
+// Noticing that a client went away while its request is still being served: the runner's
+// generation routes race their work against client_gone, the gateway's proxy uses client_watch.
 #pragma once
 
 #include <solar/core/http_types.hpp>
