@@ -20,6 +20,7 @@ namespace solar::control {
 
 namespace {
 
+using namespace std::string_view_literals;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_attempts = 3;
 constexpr auto failed_instance_backoff = std::chrono::seconds(5);
@@ -85,6 +86,39 @@ void copy_end_to_end_headers(const http::fields& from, Fields& to) {
         if (is_hop_by_hop(field.name(), field.name_string())) continue;
         to.set(field.name_string(), field.value());
     }
+}
+
+// The head of a complete answer relayed from an instance: its status and end-to-end fields,
+// then our framing, the request id and the connection's fate.
+std::string relayed_head(
+    const http::response_header<>& from,
+    unsigned version,
+    std::string_view content_type,
+    std::size_t content_length,
+    std::string_view request_id,
+    bool keep_alive
+) {
+    std::string out;
+    out.reserve(256);
+    core::append_status_line(out, version, from.result_int(), from.reason());
+    for (const auto& field : from) {
+        if (field.name() == http::field::content_type) continue;
+        if (is_hop_by_hop(field.name(), field.name_string())) continue;
+        core::append_field(out, field.name_string(), field.value());
+    }
+    core::append_field(out, "Content-Type"sv, content_type);
+    // No length on answers that never have a body (RFC 9110 8.6).
+    auto status = from.result_int();
+    if (status >= 200 && status != 204 && status != 304) {
+        out.append("Content-Length: "sv);
+        core::append_number(out, content_length);
+        out.append("\r\n"sv);
+    }
+    core::append_field(out, "x-request-id"sv, request_id);
+    if (!keep_alive && version >= 11) out.append("Connection: close\r\n"sv);
+    if (keep_alive && version == 10) out.append("Connection: keep-alive\r\n"sv);
+    out.append("\r\n"sv);
+    return out;
 }
 
 // While an upstream exchange runs, a client leaving closes its connection, so that the pending
@@ -209,25 +243,23 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
     // The head is written by hand: Beast's fields and serializer cost more than the relay.
     std::string head;
     head.reserve(256);
-    head.append("POST ");
+    head.append("POST "sv);
     head.append(target.url.path_prefix);
     head.append(endpoint_path(ep));
-    head.append(" HTTP/1.1\r\n");
-    head.append("Host: ");
+    head.append(" HTTP/1.1\r\nHost: "sv);
     target.url.append_authority(head);
-    head.append("\r\n");
-    head.append("Content-Type: application/json\r\n");
+    head.append("\r\nContent-Type: application/json\r\n"sv);
     if (!instance.api_key.empty() && core::is_safe_field_value(instance.api_key)) {
-        head.append("Authorization: Bearer ");
+        head.append("Authorization: Bearer "sv);
         head.append(instance.api_key);
-        head.append("\r\n");
+        head.append("\r\n"sv);
     }
-    core::append_field(head, "x-request-id", ctx.request_id);
+    core::append_field(head, "x-request-id"sv, ctx.request_id);
     if (auto it = req.find(http::field::accept); it != req.end())
-        core::append_field(head, "Accept", it->value());
-    head.append("Content-Length: ");
-    head.append(std::to_string(body.size()));
-    head.append("\r\n\r\n");
+        core::append_field(head, "Accept"sv, it->value());
+    head.append("Content-Length: "sv);
+    core::append_number(head, body.size());
+    head.append("\r\n\r\n"sv);
 
     for (int attempt = 0;; ++attempt) {
         auto acquired = co_await pool_.acquire(target, config_.connect_timeout);
@@ -289,14 +321,9 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
         auto chunk = connection->relay_buffer();
 
         if (!streamed) {
-            core::response res{status, req.version()};
-            copy_end_to_end_headers(head.base(), res.base());
-            res.set(
-                http::field::content_type, content_type.empty() ? "application/json" : content_type
-            );
-            res.keep_alive(req.keep_alive());
+            std::string answer;
             if (auto length = parser.content_length(); length && *length <= max_buffered_response)
-                res.body().reserve(static_cast<std::size_t>(*length));
+                answer.reserve(static_cast<std::size_t>(*length));
             while (!parser.is_done()) {
                 auto [rec, n] =
                     co_await connection->read_body_some(parser, chunk, config_.idle_timeout);
@@ -316,7 +343,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
                             core::bad_gateway("The instance broke off its answer"), req
                         )};
                 }
-                if (res.body().size() + n > max_buffered_response) {
+                if (answer.size() + n > max_buffered_response) {
                     connection->close();
                     co_return attempt_outcome{
                         false,
@@ -324,14 +351,31 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
                             core::bad_gateway("The instance answer is too large"), req
                         )};
                 }
-                res.body().append(chunk.data(), n);
+                answer.append(chunk.data(), n);
             }
             if (parser.keep_alive())
                 pool_.release(std::move(connection));
             else
                 connection->close();
-            res.prepare_payload();
-            co_return attempt_outcome{false, std::move(res)};
+
+            // Written here rather than returned as a response: building Beast fields from the
+            // instance's, only to serialize them again, cost a tenth of the relay.
+            bool keep_alive = ctx.keep_alive_allowed();
+            std::string answer_head = relayed_head(
+                head,
+                req.version(),
+                content_type.empty() ? "application/json"sv : content_type,
+                answer.size(),
+                ctx.request_id,
+                keep_alive
+            );
+            std::array<asio::const_buffer, 2> pieces{
+                asio::buffer(answer_head), asio::buffer(answer)};
+            ctx.stream.expires_after(config_.idle_timeout);
+            auto [wec, wn] = co_await core::write_all(ctx.stream, pieces);
+            ctx.written_status = static_cast<unsigned>(status);
+            if (wec || !keep_alive) ctx.close_connection = true;
+            co_return attempt_outcome{false, std::nullopt};
         }
 
         // Server-sent events: forward each piece the moment it arrives, never to the end.

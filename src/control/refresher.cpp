@@ -131,7 +131,7 @@ asio::awaitable<void> refresher::refresh_once() {
 
     std::vector<host_poll> polls;
     polls.reserve(hosts.size());
-    for (auto& host : hosts) polls.push_back(host_poll{std::move(host), false, {}, {}});
+    for (auto& host : hosts) polls.push_back(host_poll{std::move(host), false, {}, {}, {}});
 
     // Poll all hosts at once; one slow host must not delay the others.
     if (!polls.empty()) {

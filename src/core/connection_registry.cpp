@@ -24,6 +24,24 @@ void connection_slot::close(bool force, bool long_lived) {
     });
 }
 
+bool connection_slot::idle_past(std::chrono::steady_clock::time_point now) const {
+    return current_phase() == phase::idle &&
+           idle_deadline_.load(std::memory_order_relaxed) < now.time_since_epoch().count();
+}
+
+void connection_slot::close_if_idle_past(std::chrono::steady_clock::time_point now) {
+    if (!idle_past(now)) return;
+    // Checked again on the connection's strand: it may have started on a request meanwhile.
+    asio::post(executor_, [self = shared_from_this(), now] {
+        std::function<void()> closer;
+        {
+            std::lock_guard lock(self->mutex_);
+            closer = self->closer_;
+        }
+        if (closer && self->idle_past(now)) closer();
+    });
+}
+
 connection_registry::handle connection_registry::add(std::shared_ptr<connection_slot> slot) {
     std::lock_guard lock(mutex_);
     slots_.push_front(std::move(slot));
@@ -45,6 +63,11 @@ void connection_registry::close_idle(bool long_lived) {
     for (auto& slot : slots_) {
         slot->close(false, long_lived);
     }
+}
+
+void connection_registry::close_idle_past(std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    for (auto& slot : slots_) slot->close_if_idle_past(now);
 }
 
 void connection_registry::close_all() {

@@ -7,8 +7,11 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
 
 namespace solar::core {
+
+using namespace std::string_view_literals;
 
 bool is_safe_field_value(std::string_view value) {
     // One pass; find_first_of would scan the whole value once per character it looks for.
@@ -21,21 +24,31 @@ bool is_safe_field_value(std::string_view value) {
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     if (!is_safe_field_value(value)) return;
     out.append(name);
-    out.append(": ");
+    out.append(": "sv);
     out.append(value);
-    out.append("\r\n");
+    out.append("\r\n"sv);
+}
+
+void append_number(std::string& out, std::uint64_t value) {
+    std::array<char, 24> digits;
+    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+    out.append(digits.data(), end);
+}
+
+void append_status_line(
+    std::string& out, unsigned version, unsigned status, std::string_view reason
+) {
+    out.append(version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
+    append_number(out, status);
+    out.push_back(' ');
+    out.append(reason);
+    out.append("\r\n"sv);
 }
 
 void append_response_head(std::string& out, const http::response_header<>& head) {
-    out.append(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-    std::array<char, 8> status{};
-    auto [end, ec] = std::to_chars(status.data(), status.data() + status.size(), head.result_int());
-    out.append(status.data(), end);
-    out.push_back(' ');
-    out.append(head.reason());
-    out.append("\r\n");
+    append_status_line(out, head.version(), head.result_int(), head.reason());
     for (const auto& field : head) append_field(out, field.name_string(), field.value());
-    out.append("\r\n");
+    out.append("\r\n"sv);
 }
 
 asio::awaitable<std::pair<beast::error_code, std::size_t>> write_response(

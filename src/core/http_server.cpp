@@ -25,6 +25,7 @@ namespace solar::core {
 namespace {
 
 using tcp = asio::ip::tcp;
+using namespace std::string_view_literals;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // How long WebSockets may take to close themselves at shutdown before they are closed.
 constexpr std::chrono::milliseconds long_lived_close_window{1000};
@@ -146,22 +147,17 @@ void append_access_line(
                       std::chrono::steady_clock::now() - ctx.started
     )
                       .count();
-    auto hundredths = static_cast<unsigned long long>(std::max<long long>(micros, 0) + 5) / 10;
-    auto append_number = [&out](unsigned long long value) {
-        std::array<char, 24> digits;
-        auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
-        out.append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
-    };
-    out.append(ctx.request_id).append(" ").append(method).append(" ").append(ctx.path);
-    out.append(" model=").append(ctx.note.model.empty() ? "-" : ctx.note.model);
-    out.append(" upstream=").append(ctx.note.upstream.empty() ? "-" : ctx.note.upstream);
-    out.append(" status=");
-    append_number(status);
-    out.append(" ");
-    append_number(hundredths / 100);
-    out.append(hundredths % 100 < 10 ? ".0" : ".");
-    append_number(hundredths % 100);
-    out.append("ms");
+    auto hundredths = static_cast<std::uint64_t>(std::max<long long>(micros, 0) + 5) / 10;
+    out.append(ctx.request_id).append(" "sv).append(method).append(" "sv).append(ctx.path);
+    out.append(" model="sv).append(ctx.note.model.empty() ? "-"sv : ctx.note.model);
+    out.append(" upstream="sv).append(ctx.note.upstream.empty() ? "-"sv : ctx.note.upstream);
+    out.append(" status="sv);
+    append_number(out, status);
+    out.push_back(' ');
+    append_number(out, hundredths / 100);
+    out.append(hundredths % 100 < 10 ? ".0"sv : "."sv);
+    append_number(out, hundredths % 100);
+    out.append("ms"sv);
 }
 
 }  // namespace
@@ -186,6 +182,7 @@ http_server::http_server(
       routes_(routes),
       api_key_(std::move(api_key)),
       acceptor_(asio::make_strand(ioc)),
+      idle_sweep_(acceptor_.get_executor()),
       log_(component_logger("http")),
       access_log_(component_logger("access")) {}
 
@@ -200,14 +197,31 @@ tcp::endpoint http_server::listen() {
 }
 
 void http_server::start() {
-    asio::co_spawn(acceptor_.get_executor(), accept_loop(), [log = log_](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log->error("accept loop ended: {}", ex.what());
-        }
-    });
+    auto report = [log = log_](const char* what) {
+        return [log, what](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log->error("{} ended: {}", what, ex.what());
+            }
+        };
+    };
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(), report("accept loop"));
+    asio::co_spawn(acceptor_.get_executor(), idle_sweep_loop(), report("idle sweep"));
+}
+
+asio::awaitable<void> http_server::idle_sweep_loop() {
+    // A connection is closed between one and 1.125 timeouts after it went idle.
+    auto interval = std::clamp<std::chrono::milliseconds>(
+        options_.keep_alive_timeout / 8, std::chrono::milliseconds(10), std::chrono::seconds(1)
+    );
+    while (!stopping_) {
+        idle_sweep_.expires_after(interval);
+        auto [ec] = co_await idle_sweep_.async_wait(use_tuple);
+        if (ec || stopping_) co_return;
+        connections_.close_idle_past(std::chrono::steady_clock::now());
+    }
 }
 
 asio::awaitable<void> http_server::accept_loop() {
@@ -251,12 +265,13 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
     bool released = false;
 
     while (!stopping_) {
-        slot->set_phase(connection_slot::phase::idle);
+        // The head is read from the socket itself, under the idle deadline that the sweep
+        // enforces, rather than through the stream with a timer of its own.
+        slot->set_idle(std::chrono::steady_clock::now() + options_.keep_alive_timeout);
         http::request_parser<http::string_body> parser;
         parser.body_limit(options_.max_body_bytes);
         parser.header_limit(64 * 1024);
-        stream.expires_after(options_.keep_alive_timeout);
-        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        auto [ec, n] = co_await http::async_read_header(stream.socket(), buffer, parser, use_tuple);
         if (ec == http::error::body_limit) {
             // A Content-Length over the limit fails here already, before any body byte.
             stream.expires_after(options_.write_timeout);
@@ -356,7 +371,8 @@ asio::awaitable<bool> http_server::serve_one(
         {},
         std::nullopt,
         false,
-        false};
+        false,
+        &stopping_};
 
     handler_result result;
     auto match = routes_.match(req.method(), ctx.path);
@@ -418,12 +434,12 @@ asio::awaitable<bool> http_server::serve_one(
     }
 
     if (access_log_->should_log(spdlog::level::info)) {
-        // Composed by hand into a reused buffer: fmt's parsing and float formatting cost more
-        // than the rest of the line.
+        // Composed by hand into a reused buffer: fmt's parsing and float formatting, and
+        // spdlog's pattern formatter, cost more than the rest of the line.
         thread_local std::string line;
         line.clear();
         append_access_line(line, ctx, req.method_string(), status);
-        access_log_->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
+        write_log_line(*access_log_, spdlog::level::info, line);
     }
     co_return keep_alive;
 }
@@ -433,6 +449,7 @@ asio::awaitable<void> http_server::shutdown(std::chrono::milliseconds grace) {
     co_await asio::post(acceptor_.get_executor(), asio::use_awaitable);
     beast::error_code ec;
     acceptor_.close(ec);
+    idle_sweep_.cancel();
 
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer{executor};

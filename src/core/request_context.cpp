@@ -31,6 +31,10 @@ std::string url_decode(std::string_view text) {
     return out;
 }
 
+bool request_context::keep_alive_allowed() const {
+    return req.keep_alive() && !(server_stopping && server_stopping->load());
+}
+
 std::string_view request_context::param(std::string_view name) const {
     for (const auto& [key, value] : params) {
         if (key == name) return value;

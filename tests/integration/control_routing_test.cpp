@@ -6,6 +6,7 @@
 
 #include "harness/control_process.hpp"
 #include "harness/fake_host.hpp"
+#include "harness/raw_connection.hpp"
 #include "harness/wait.hpp"
 
 namespace solar::test {
@@ -246,7 +247,10 @@ TEST_F(routing_test, each_request_leaves_one_access_line) {
     );
     ASSERT_EQ(missing.status, 404u);
 
+    // The same line shape as every other log line: local time to the millisecond with its
+    // offset, the level, the component.
     const std::regex routed(
+        R"(\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d info )"
         R"(\[access\] trace-routed-1 POST /v1/chat/completions model=llama3:8b )"
         R"(upstream=gpu-1/chat-1 status=200 \d+\.\d\dms)"
     );
@@ -263,6 +267,33 @@ TEST_F(routing_test, each_request_leaves_one_access_line) {
         5s
     )) << log;
     EXPECT_EQ(log.find("k-chat"), std::string::npos) << "the instance key is never logged";
+}
+
+TEST_F(routing_test, a_relayed_answer_keeps_an_http_1_0_connection_only_when_asked) {
+    start_control();
+    ASSERT_TRUE(control_.wait_for_model("llama3:8b"));
+    auto body = chat("llama3:8b").dump();
+    auto request = [&](const std::string& connection) {
+        return "POST /v1/chat/completions HTTP/1.0\r\nHost: gateway\r\nX-API-Key: gateway-key\r\n"
+               "Content-Type: application/json\r\n" +
+               connection + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    raw_connection c(control_.port());
+    c.send(request("Connection: keep-alive\r\n"));
+    auto kept = c.read();
+    EXPECT_EQ(kept.result_int(), 200u) << kept.body();
+    EXPECT_EQ(kept.version(), 10u);
+    EXPECT_EQ(kept[http::field::connection], "keep-alive");
+    EXPECT_EQ(kept["x-test-instance"], "chat-1");
+    EXPECT_EQ(kept[http::field::content_length], std::to_string(kept.body().size()));
+    EXPECT_FALSE(kept["x-request-id"].empty());
+    EXPECT_TRUE(json::parse(kept.body()).contains("choices")) << kept.body();
+
+    c.send(request(""));
+    auto last = c.read();
+    EXPECT_EQ(last.result_int(), 200u) << last.body();
+    EXPECT_FALSE(last.keep_alive());
+    EXPECT_THROW(c.read(), boost::system::system_error) << "closed after an HTTP/1.0 answer";
 }
 
 TEST_F(routing_test, starting_an_instance_through_the_gateway_makes_it_routable) {

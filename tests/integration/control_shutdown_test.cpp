@@ -124,6 +124,7 @@ TEST_F(shutdown_test, an_in_flight_plain_request_gets_its_answer) {
     auto answer = pending.get();
     EXPECT_EQ(answer.status, 200u) << answer.error << answer.body;
     EXPECT_EQ(answer.header("x-test-instance"), "slow-1");
+    EXPECT_EQ(answer.header("connection"), "close") << "a closing server offers no keep-alive";
     ASSERT_TRUE(control_.process().wait_for_exit(10s));
     EXPECT_EQ(control_.process().exit_code(), 0);
 }

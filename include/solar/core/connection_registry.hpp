@@ -4,6 +4,7 @@
 #include <solar/core/http_types.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <list>
 #include <memory>
@@ -22,6 +23,16 @@ public:
     void set_phase(phase p) { phase_.store(p); }
     phase current_phase() const { return phase_.load(); }
 
+    // Waiting for a request until `deadline`: past it, close_if_idle_past closes the
+    // connection. A plain store, where a timer per read would cost a timer queue insertion,
+    // a cancellation and a completion through the scheduler on every request.
+    void set_idle(std::chrono::steady_clock::time_point deadline) {
+        idle_deadline_.store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
+        set_phase(phase::idle);
+    }
+    // Closes the connection if it is still idle and its deadline is before `now` by then.
+    void close_if_idle_past(std::chrono::steady_clock::time_point now);
+
     // How to close this connection from outside; runs on the connection's executor.
     void set_closer(std::function<void()> closer);
     // Closes the connection; unless forced, only when it is idle by then, or long-lived and
@@ -30,7 +41,11 @@ public:
 
 private:
     asio::any_io_executor executor_;
+    bool idle_past(std::chrono::steady_clock::time_point now) const;
+
     std::atomic<phase> phase_{phase::idle};
+    std::atomic<std::chrono::steady_clock::rep> idle_deadline_{
+        std::chrono::steady_clock::time_point::max().time_since_epoch().count()};
     std::mutex mutex_;
     std::function<void()> closer_;
 };
@@ -48,6 +63,8 @@ public:
     void close_idle(bool long_lived = true);
     // Closes everything (end of the grace period).
     void close_all();
+    // Closes the connections idle past their deadline.
+    void close_idle_past(std::chrono::steady_clock::time_point now);
 
 private:
     mutable std::mutex mutex_;

@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,14 @@ bool is_safe_field_value(std::string_view value);
 
 // Appends "name: value\r\n"; a value that is not safe is left out with its name.
 void append_field(std::string& out, std::string_view name, std::string_view value);
+
+// Appends the decimal digits of `value`.
+void append_number(std::string& out, std::uint64_t value);
+
+// Appends "HTTP/1.x <status> <reason>\r\n".
+void append_status_line(
+    std::string& out, unsigned version, unsigned status, std::string_view reason
+);
 
 // Appends the status line and every field of `head`, then the blank line that ends the head:
 // the bytes Beast's serializer writes for the same header.

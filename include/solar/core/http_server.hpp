@@ -7,6 +7,7 @@
 #include <solar/core/router.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <spdlog/logger.h>
 
@@ -56,6 +57,8 @@ public:
 
 private:
     asio::awaitable<void> accept_loop();
+    // Closes connections idle past keep_alive_timeout, a few times per timeout.
+    asio::awaitable<void> idle_sweep_loop();
     asio::awaitable<void> session(asio::ip::tcp::socket socket);
     response error_answer(const api_error& error, const request& req) const;
     asio::awaitable<bool> serve_one(
@@ -67,6 +70,7 @@ private:
     const router& routes_;
     std::string api_key_;
     asio::ip::tcp::acceptor acceptor_;
+    asio::steady_timer idle_sweep_;
     connection_registry connections_;
     std::atomic<bool> stopping_{false};
     std::shared_ptr<spdlog::logger> log_;

@@ -3,6 +3,7 @@
 
 #include <solar/core/http_types.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -39,6 +40,13 @@ struct request_context {
     // Set when the handler moved the stream away (WebSocket upgrade): the session must not touch
     // it.
     bool stream_released = false;
+    // The server's shutdown flag: a handler writing its own answer offers keep-alive only while
+    // this is false, as the server does for the answers it writes.
+    const std::atomic<bool>* server_stopping = nullptr;
+
+    // Whether the answer may keep the connection open: the client asked for it and the server
+    // is not shutting down.
+    bool keep_alive_allowed() const;
 
     // Value of a path parameter; empty if absent.
     std::string_view param(std::string_view name) const;
