@@ -359,7 +359,10 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
                 connection->close();
 
             // Written here rather than returned as a response: building Beast fields from the
-            // instance's, only to serialize them again, cost a tenth of the relay.
+            // instance's, only to serialize them again, cost a tenth of the relay. The watch
+            // ends first: a client that sends its next request the moment the answer lands
+            // would otherwise wake it, for two reads and a re-arm the session does not need.
+            watch.stop();
             bool keep_alive = ctx.keep_alive_allowed();
             std::string answer_head = relayed_head(
                 head,
