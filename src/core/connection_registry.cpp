@@ -10,14 +10,16 @@ void connection_slot::set_closer(std::function<void()> closer) {
     closer_ = std::move(closer);
 }
 
+std::function<void()> connection_slot::current_closer() {
+    // A copy, so that the closer runs without the lock (it may take others).
+    std::lock_guard lock(mutex_);
+    return closer_;
+}
+
 void connection_slot::close(bool force, bool long_lived) {
     // Sockets are not thread-safe: close on the connection's own strand, deciding there.
     asio::post(executor_, [self = shared_from_this(), force, long_lived] {
-        std::function<void()> closer;
-        {
-            std::lock_guard lock(self->mutex_);
-            closer = self->closer_;
-        }
+        auto closer = self->current_closer();
         auto now = self->current_phase();
         bool closable = now == phase::idle || (now == phase::long_lived && long_lived);
         if (closer && (force || closable)) closer();
@@ -33,11 +35,7 @@ void connection_slot::close_if_idle_past(std::chrono::steady_clock::time_point n
     if (!idle_past(now)) return;
     // Checked again on the connection's strand: it may have started on a request meanwhile.
     asio::post(executor_, [self = shared_from_this(), now] {
-        std::function<void()> closer;
-        {
-            std::lock_guard lock(self->mutex_);
-            closer = self->closer_;
-        }
+        auto closer = self->current_closer();
         if (closer && self->idle_past(now)) closer();
     });
 }

@@ -42,6 +42,7 @@ public:
 private:
     asio::any_io_executor executor_;
     bool idle_past(std::chrono::steady_clock::time_point now) const;
+    std::function<void()> current_closer();
 
     std::atomic<phase> phase_{phase::idle};
     std::atomic<std::chrono::steady_clock::rep> idle_deadline_{
