@@ -51,6 +51,7 @@ const instance_info* decide(
     const load_tracker& load,
     const backoff_list& backoff
 ) {
+    // A table built without a tracker has no host slots: pick() then looks loads up by id.
     auto table = registry.snapshot();
     auto resolved = resolve(*table, model, endpoint::chat_completions, false);
     if (!resolved) return nullptr;
@@ -59,20 +60,30 @@ const instance_info* decide(
     auto skip_tried = [&](const instance_info& i) {
         return std::find(tried.begin(), tried.end(), i.instance_id) != tried.end();
     };
-    return pick(resolved->candidates, load, *resolved->cursor, [&](const instance_info& i) {
-        return skip_tried(i) || backoff.in_backoff(i.instance_id, now);
-    });
+    return pick(
+        resolved->candidates,
+        resolved->host_slots,
+        load,
+        *resolved->cursor,
+        [&](const instance_info& i) {
+            return skip_tried(i) || backoff.in_backoff(i.instance_id, now);
+        }
+    );
 }
 
 // Arg 0: aliases in the fleet (100: 20 instances each; 1: all 2000 behind one alias).
 // Arg 1: 1 = half the hosts have a request in flight (the free-host rule has work to do);
 // 2 = every host has one (no free host: pick() compares every candidate's load).
+// Arg 2: 1 = the table holds its candidates' host load cells, as the refresher builds it;
+// 0 = it does not, and every load is looked up by host id (the previous design, kept for
+// the side-by-side ratio).
 void BM_route_decision(benchmark::State& state) {
     int aliases = static_cast<int>(state.range(0));
     auto all = fleet(aliases);
     model_registry registry;
-    registry.publish(std::make_shared<const routing_table>(all));
-    load_tracker load;
+    auto& load = registry.load();
+    bool with_slots = state.range(2) == 1;
+    registry.publish(std::make_shared<const routing_table>(all, with_slots ? &load : nullptr));
     std::vector<load_tracker::lease> busy;
     if (state.range(1) >= 1) {
         for (const auto& i : all) {
@@ -92,11 +103,14 @@ void BM_route_decision(benchmark::State& state) {
         static_cast<double>(registry.snapshot()->find_alias(model)->size());
 }
 BENCHMARK(BM_route_decision)
-    ->Args({100, 0})
-    ->Args({100, 1})
-    ->Args({1, 0})
-    ->Args({1, 1})
-    ->Args({1, 2});
+    ->Args({100, 0, 1})
+    ->Args({100, 1, 1})
+    ->Args({100, 2, 1})
+    ->Args({1, 0, 1})
+    ->Args({1, 1, 1})
+    ->Args({1, 2, 1})
+    ->Args({1, 1, 0})
+    ->Args({1, 2, 0});
 
 // The per-request load bookkeeping around the decision: acquire a lease, give it back.
 void BM_lease(benchmark::State& state) {
@@ -149,7 +163,7 @@ void BM_refresh_parse_and_build(benchmark::State& state) {
             auto parsed = parse_host_instances(json, host);
             for (auto& i : *parsed) all.push_back(std::move(i));
         }
-        registry.publish(std::make_shared<const routing_table>(std::move(all)));
+        registry.publish(std::make_shared<const routing_table>(std::move(all), &registry.load()));
     }
     state.SetItemsProcessed(state.iterations() * hosts * per_host);
 }

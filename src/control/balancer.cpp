@@ -11,10 +11,15 @@ namespace solar::control {
 
 namespace {
 
-// pick() reads candidates' loads in chunks of 2, 4, 8, ... up to 32 (see there).
+// pick() reads candidates' loads in chunks of 2, 4, 8, ... up to 128 (see there).
 constexpr std::size_t first_chunk = 2;
-constexpr std::size_t max_chunk = 32;
+constexpr std::size_t max_chunk = 128;
 constexpr std::size_t next(std::size_t chunk) { return std::min(chunk * 2, max_chunk); }
+
+// position % n for a position below 2n, without the division (which dominated a full scan).
+constexpr std::size_t wrapped(std::size_t position, std::size_t n) {
+    return position >= n ? position - n : position;
+}
 
 }  // namespace
 
@@ -86,8 +91,22 @@ void load_tracker::loads_of(
     }
 }
 
+const load_tracker::host_load* load_tracker::host_slot(std::string_view host_id) {
+    std::lock_guard lock(mutex_);
+    auto it = hosts_.find(host_id);
+    if (it == hosts_.end()) it = hosts_.emplace(std::string(host_id), host_load{}).first;
+    return &it->second;
+}
+
+void load_tracker::loads_of(std::span<const host_load* const> slots, std::span<host_load> out)
+    const {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < slots.size() && i < out.size(); ++i) out[i] = *slots[i];
+}
+
 const instance_info* pick(
     std::span<const instance_info* const> candidates,
+    std::span<const load_tracker::host_load* const> host_slots,
     const load_tracker& load,
     std::atomic<std::uint64_t>& cursor,
     const std::function<bool(const instance_info&)>& skip
@@ -101,7 +120,9 @@ const instance_info* pick(
     // candidates are ever looked at, whatever the alias's size. skip() may take other locks
     // (the back-off list), so it runs outside the tracker's lock, and only for a candidate
     // that would be chosen.
+    const bool by_slot = !host_slots.empty() && host_slots.size() == n;
     std::array<const instance_info*, max_chunk> chunk;
+    std::array<const load_tracker::host_load*, max_chunk> chunk_slots;
     std::array<load_tracker::host_load, max_chunk> loads;
     const instance_info* best = nullptr;
     std::size_t best_index = 0;
@@ -109,8 +130,16 @@ const instance_info* pick(
     std::size_t chunk_size = first_chunk;
     for (std::size_t offset = 0; offset < n; offset += chunk_size, chunk_size = next(chunk_size)) {
         std::size_t count = std::min(chunk_size, n - offset);
-        for (std::size_t i = 0; i < count; ++i) chunk[i] = candidates[(start + offset + i) % n];
-        load.loads_of(std::span(chunk.data(), count), std::span(loads.data(), count));
+        for (std::size_t i = 0; i < count; ++i) {
+            std::size_t index = wrapped(start + offset + i, n);
+            chunk[i] = candidates[index];
+            if (by_slot) chunk_slots[i] = host_slots[index];
+        }
+        if (by_slot) {
+            load.loads_of(std::span(chunk_slots.data(), count), std::span(loads.data(), count));
+        } else {
+            load.loads_of(std::span(chunk.data(), count), std::span(loads.data(), count));
+        }
         for (std::size_t i = 0; i < count; ++i) {
             const auto* candidate = chunk[i];
             bool free = loads[i].in_flight == 0;
@@ -118,7 +147,7 @@ const instance_info* pick(
             // scan order: the one nearest after the cursor.
             if (candidate == nullptr || (!free && loads[i].parameter_load >= best_load)) continue;
             if (skip && skip(*candidate)) continue;
-            std::size_t index = (start + offset + i) % n;
+            std::size_t index = wrapped(start + offset + i, n);
             if (free) {
                 cursor.store(index + 1, std::memory_order_relaxed);
                 return candidate;

@@ -148,7 +148,11 @@ struct openai_proxy::attempt_outcome {
 openai_proxy::openai_proxy(
     model_registry& registry, core::upstream_pool& pool, const control_config& config
 )
-    : registry_(registry), pool_(pool), config_(config), log_(core::component_logger("proxy")) {}
+    : registry_(registry),
+      pool_(pool),
+      config_(config),
+      load_(registry.load()),
+      log_(core::component_logger("proxy")) {}
 
 asio::awaitable<core::handler_result> openai_proxy::handle(
     core::request_context& ctx, endpoint ep
@@ -181,6 +185,9 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
     auto attempts = [&]() -> asio::awaitable<core::handler_result> {
         // Instances of this request's routing table snapshot, which outlives the attempts.
         std::array<const instance_info*, max_attempts> tried{};
+        auto candidates = resolved->candidates;
+        auto slots = resolved->host_slots;
+        auto& cursor = *resolved->cursor;
         for (std::size_t attempt = 0; attempt < max_attempts && !watch.gone(); ++attempt) {
             auto now = std::chrono::steady_clock::now();
             auto skip_tried = [&](const instance_info& i) {
@@ -188,11 +195,11 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
                        tried.begin() + attempt;
             };
             const instance_info* chosen =
-                pick(resolved->candidates, load_, *resolved->cursor, [&](const instance_info& i) {
+                pick(candidates, slots, load_, cursor, [&](const instance_info& i) {
                     return skip_tried(i) || backoff_.in_backoff(i.instance_id, now);
                 });
             // Every candidate in back-off: try one anyway rather than refuse outright.
-            if (!chosen) chosen = pick(resolved->candidates, load_, *resolved->cursor, skip_tried);
+            if (!chosen) chosen = pick(candidates, slots, load_, cursor, skip_tried);
             if (!chosen) break;
             tried[attempt] = chosen;
             ctx.note.upstream = chosen->host_name + "/" + chosen->instance_id;

@@ -201,7 +201,7 @@ asio::awaitable<void> refresher::refresh_once() {
 
     if (ticket > published_ticket_) {
         published_ticket_ = ticket;
-        registry_.publish(std::make_shared<const routing_table>(all));
+        registry_.publish(std::make_shared<const routing_table>(all, &registry_.load()));
         if (listener_) {
             std::vector<host_record> hosts_now;
             hosts_now.reserve(polls.size());

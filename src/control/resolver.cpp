@@ -81,7 +81,12 @@ boost::system::result<resolution> resolve(
 
     const auto& candidates = entry->candidates[index_of(ep)];
     if (!candidates.empty()) {
-        return resolution{entry->alias, candidates, entry->served, &entry->cursors[index_of(ep)]};
+        return resolution{
+            entry->alias,
+            candidates,
+            entry->host_slots[index_of(ep)],
+            entry->served,
+            &entry->cursors[index_of(ep)]};
     }
     bool serves = std::find(entry->served.begin(), entry->served.end(), ep) != entry->served.end();
     if (failure != nullptr) *failure = {entry->alias, entry->served};

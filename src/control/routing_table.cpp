@@ -5,7 +5,7 @@
 
 namespace solar::control {
 
-routing_table::routing_table(std::vector<instance_info> instances)
+routing_table::routing_table(std::vector<instance_info> instances, load_tracker* load)
     : instance_count_(instances.size()) {
     for (auto& instance : instances) {
         auto& entry = by_alias_[instance.alias];
@@ -20,6 +20,10 @@ routing_table::routing_table(std::vector<instance_info> instances)
             for (const auto& instance : entry.instances) {
                 if (instance.routable() && instance.serves(ep)) list.push_back(&instance);
             }
+            if (load == nullptr) continue;
+            auto& slots = entry.host_slots[static_cast<std::size_t>(ep)];
+            slots.reserve(list.size());
+            for (const auto* instance : list) slots.push_back(load->host_slot(instance->host_id));
         }
     }
 }

@@ -79,6 +79,14 @@ public:
     // by pick() are consistent. out must be at least as long as instances.
     void loads_of(std::span<const instance_info* const> instances, std::span<host_load> out) const;
 
+    // The host's load cell, created when new. It stays at the same address for the tracker's
+    // lifetime, so a routing table resolves its candidates' hosts once, when it is built,
+    // and pick() then reads loads without hashing a host id per candidate.
+    const host_load* host_slot(std::string_view host_id);
+
+    // out[i] = *slots[i], read under one lock. out must be at least as long as slots.
+    void loads_of(std::span<const host_load* const> slots, std::span<host_load> out) const;
+
 private:
     void give_back(host_load* host, int* instance, double parameter_count);
 
@@ -96,12 +104,26 @@ private:
 // which `skip` returns true (already failed this request, or in back-off) are ignored.
 // nullptr when no candidate is left. Performs no I/O and no heap allocation; with a free
 // host near the cursor it reads only a few candidates' loads, whatever their number.
+// host_slots, when not empty, holds each candidate's load_tracker::host_slot (same length
+// and order as candidates); loads are then read through it instead of looked up by host id,
+// which is what keeps a scan of thousands of busy candidates cheap.
 const instance_info* pick(
     std::span<const instance_info* const> candidates,
+    std::span<const load_tracker::host_load* const> host_slots,
     const load_tracker& load,
     std::atomic<std::uint64_t>& cursor,
     const std::function<bool(const instance_info&)>& skip = {}
 );
+
+// The same choice, each candidate's host load looked up by its host id.
+inline const instance_info* pick(
+    std::span<const instance_info* const> candidates,
+    const load_tracker& load,
+    std::atomic<std::uint64_t>& cursor,
+    const std::function<bool(const instance_info&)>& skip = {}
+) {
+    return pick(candidates, {}, load, cursor, skip);
+}
 
 // Instances that recently failed to connect, avoided until their back-off ends. Thread-safe;
 // the clock is a parameter so that callers and tests decide what "now" is.

@@ -40,7 +40,7 @@ private:
     model_registry& registry_;
     core::upstream_pool& pool_;
     const control_config& config_;
-    load_tracker load_;
+    load_tracker& load_;  // registry_'s
     backoff_list backoff_;
     std::shared_ptr<spdlog::logger> log_;
 };

@@ -34,6 +34,8 @@ struct resolution {
     std::string_view alias;  // the alias matched, which may differ from the requested model
     // Routable instances of the alias serving the endpoint, in table order; never empty.
     std::span<const instance_info* const> candidates;
+    // The candidates' host load cells for pick(); empty when the table has none.
+    std::span<const load_tracker::host_load* const> host_slots;
     std::span<const endpoint> served_endpoints;  // everything the alias serves, in enum order
     // The alias's round-robin cursor for this endpoint, to pass to pick().
     std::atomic<std::uint64_t>* cursor = nullptr;

@@ -1,6 +1,7 @@
 // Immutable snapshot of every known instance, grouped by alias; rebuilt on each refresh.
 #pragma once
 
+#include <solar/control/balancer.hpp>
 #include <solar/control/endpoint.hpp>
 #include <solar/control/instance_info.hpp>
 
@@ -31,6 +32,9 @@ struct alias_entry {
     std::vector<endpoint> served;          // what they serve, routable or not, in enum order
     // Per endpoint (indexed by its enum value): the routable instances serving it, in order.
     std::array<std::vector<const instance_info*>, all_endpoints.size()> candidates;
+    // Per endpoint, parallel to candidates: each one's host load cell in the gateway's
+    // load_tracker, for pick(); empty when the table was built without a tracker.
+    std::array<std::vector<const load_tracker::host_load*>, all_endpoints.size()> host_slots;
     // Per endpoint: where the balancer's next round-robin scan starts (pick() advances it).
     mutable std::array<std::atomic<std::uint64_t>, all_endpoints.size()> cursors{};
 };
@@ -39,7 +43,8 @@ class routing_table {
 public:
     // Keeps every instance, routable or not, so that a known alias with nothing running can
     // be told apart from an unknown one. Instances keep their input order within an alias.
-    explicit routing_table(std::vector<instance_info> instances);
+    // With `load`, each candidate's host load cell is resolved now (see alias_entry).
+    explicit routing_table(std::vector<instance_info> instances, load_tracker* load = nullptr);
 
     // All instances with exactly this alias, or nullptr when the alias is unknown.
     // The pointer stays valid for the table's lifetime.

@@ -419,7 +419,9 @@ TEST_F(
     auto second = host_.create(auto_port("b"));
     EXPECT_NE(second["port"], first_port) << "held by the first instance";
     EXPECT_NE(second["port"], taken) << "something else listens there";
-    EXPECT_GT(second["port"].get<int>(), first_port);
+    // Not "above the first": the other tests' listeners on 3500.. come and go meanwhile, so the
+    // lowest free port may now lie below it.
+    EXPECT_GE(second["port"].get<int>(), 3500);
 
     auto explicit_taken = llama_config(model, "c");
     explicit_taken["port"] = taken;

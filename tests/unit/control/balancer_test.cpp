@@ -155,6 +155,70 @@ TEST(load_tracker, loads_of_reads_each_candidates_host) {
     EXPECT_EQ(out[1].in_flight, 0);
 }
 
+TEST(load_tracker, a_host_slot_is_the_cell_that_leases_change) {
+    load_tracker load;
+    const auto* slot = load.host_slot("h1");
+    EXPECT_EQ(slot->in_flight, 0);
+    EXPECT_EQ(load.host_slot("h1"), slot) << "one cell per host, at a stable address";
+    EXPECT_NE(load.host_slot("h2"), slot);
+    auto i = make_instance("a", "h1", 3e9);
+    auto lease = load.acquire(i);
+    std::vector<const load_tracker::host_load*> slots{slot, load.host_slot("h2")};
+    std::vector<load_tracker::host_load> out(2);
+    load.loads_of(slots, out);
+    EXPECT_EQ(out[0].in_flight, 1);
+    EXPECT_EQ(out[0].parameter_load, 3e9);
+    EXPECT_EQ(out[1].in_flight, 0);
+    lease.release();
+    load.loads_of(slots, out);
+    EXPECT_EQ(out[0].in_flight, 0);
+}
+
+TEST(balancer, host_slots_are_where_loads_are_read_from) {
+    // Candidates on h1 and h2; the slots given point h1's candidate at a busy cell of another
+    // tracker, so a pick that reads through them must avoid it.
+    std::vector<instance_info> instances{make_instance("a", "h1"), make_instance("b", "h2")};
+    load_tracker load;
+    load_tracker other;
+    auto busy = other.acquire(instances[0]);
+    std::vector<const load_tracker::host_load*> slots{other.host_slot("h1"), load.host_slot("h2")};
+    std::atomic<std::uint64_t> rr{0};
+    EXPECT_EQ(pick(pointers(instances), load, rr)->instance_id, "a");
+    rr = 0;
+    EXPECT_EQ(pick(pointers(instances), slots, load, rr)->instance_id, "b");
+}
+
+TEST(balancer, picks_through_host_slots_match_picks_by_host_id) {
+    // 300 candidates on 17 hosts, loads and skips varied: the same sequence of choices, and
+    // the same cursor, whichever way the loads are read.
+    std::vector<instance_info> instances;
+    for (int k = 0; k < 300; ++k) {
+        instances.push_back(
+            make_instance("i" + std::to_string(k), "h" + std::to_string(k * 7 % 17), 1e9 + k % 5)
+        );
+    }
+    load_tracker load;
+    std::vector<const load_tracker::host_load*> slots;
+    for (const auto& i : instances) slots.push_back(load.host_slot(i.host_id));
+    auto candidates = pointers(instances);
+    std::vector<load_tracker::lease> leases;
+    std::atomic<std::uint64_t> by_id{0};
+    std::atomic<std::uint64_t> by_slot{0};
+    for (int round = 0; round < 400; ++round) {
+        auto skip = [round](const instance_info& i) {
+            return std::hash<std::string>{}(i.instance_id) % 11 ==
+                   static_cast<std::size_t>(round % 11);
+        };
+        const auto* expected = pick(candidates, load, by_id, skip);
+        const auto* chosen = pick(candidates, slots, load, by_slot, skip);
+        ASSERT_EQ(chosen, expected) << "round " << round;
+        ASSERT_EQ(by_slot.load(), by_id.load());
+        // Requests pile up, and now and then the oldest half finish.
+        if (chosen != nullptr) leases.push_back(load.acquire(*chosen));
+        if (round % 37 == 36) leases.erase(leases.begin(), leases.begin() + leases.size() / 2);
+    }
+}
+
 TEST(balancer, empty_candidates_give_nullptr) {
     load_tracker load;
     std::atomic<std::uint64_t> rr{0};

@@ -75,6 +75,18 @@ TEST(resolver, each_alias_and_endpoint_has_its_own_round_robin_cursor) {
     EXPECT_NE(a_chat->cursor, b_chat->cursor);
 }
 
+TEST(resolver, the_candidates_host_load_cells_come_with_them) {
+    load_tracker load;
+    routing_table table({make_instance("i1", "a"), make_instance("i2", "a")}, &load);
+    auto r = resolve(table, "a", endpoint::chat_completions, false);
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->host_slots.size(), 2u);
+    EXPECT_EQ(r->host_slots[0], load.host_slot("h1"));
+    EXPECT_EQ(r->host_slots[1], load.host_slot("h1"));
+    routing_table without({make_instance("i1", "a")});
+    EXPECT_TRUE(resolve(without, "a", endpoint::chat_completions, false)->host_slots.empty());
+}
+
 TEST(resolver, unknown_model_is_model_not_found) {
     routing_table table({make_instance("i1", "llama3:8b")});
     resolution_failure failure{"stale", {endpoint::classify}};

@@ -43,6 +43,33 @@ TEST(routing_table, groups_instances_by_alias_in_input_order) {
     EXPECT_EQ(table.find_alias("qwen:1b")->size(), 1u);
 }
 
+TEST(routing_table, with_a_tracker_each_candidate_gets_its_hosts_load_cell) {
+    load_tracker load;
+    routing_table table(
+        {
+            make_instance("i1", "m", "h1"),
+            make_instance("i2", "m", "h2", "stopped"),
+            make_instance("i3", "m", "h2"),
+            make_instance("i4", "m", "h1", "running", {endpoint::embeddings}),
+        },
+        &load
+    );
+    const auto* entry = table.find_entry("m");
+    ASSERT_NE(entry, nullptr);
+    for (auto ep : all_endpoints) {
+        const auto& candidates = entry->candidates[static_cast<std::size_t>(ep)];
+        const auto& slots = entry->host_slots[static_cast<std::size_t>(ep)];
+        ASSERT_EQ(slots.size(), candidates.size()) << endpoint_path(ep);
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+            EXPECT_EQ(slots[k], load.host_slot(candidates[k]->host_id));
+        }
+    }
+    EXPECT_EQ(entry->host_slots[static_cast<std::size_t>(endpoint::chat_completions)].size(), 2u);
+
+    routing_table without({make_instance("i1", "m", "h1")});
+    for (const auto& slots : without.find_entry("m")->host_slots) EXPECT_TRUE(slots.empty());
+}
+
 TEST(routing_table, unknown_alias_is_null_and_matching_is_exact) {
     routing_table table({make_instance("i1", "llama3:8b", "h1")});
     EXPECT_EQ(table.find_alias("llama3"), nullptr);
