@@ -58,9 +58,11 @@ stage "benchmark smoke run (bench/: each tool for a moment, no figures asserted)
 bash bench/smoke.sh build-test
 
 stage "build and test (ASan + UBSan)"
-# -O1 -g1 keeps the sanitizer build's compile time and run time reasonable on two cores.
-# The benchmark tools are left out: bench/smoke.sh already ran them from the Release tree.
-bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DSOLAR_SANITIZE=ON \
+# -Og: the sanitizer build is most of CI's time on two cores, and -Og compiles it in about 0.6
+# of -O1's time (proxy.cpp: 65 s against 110 s of CPU) while keeping its tests' run time close.
+# -g1 keeps line numbers in sanitizer reports at no measurable cost. The benchmark tools are
+# left out: bench/smoke.sh already ran them from the Release tree.
+bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-Og -g1" -DSOLAR_SANITIZE=ON \
     -DSOLAR_BUILD_BENCH=OFF
 stage "ctest (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
