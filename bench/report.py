@@ -192,18 +192,19 @@ rows.append(("(4) of 10,000 idle connections: opened / still usable after 5 s", 
              f'{fmt(M["control"]["idle_10k_opened"], 0)} / {fmt(M["control"]["idle_10k_reused_after_hold"], 0)}',
              "10000 / 10000",
              verdict(M["control"]["idle_10k_reused_after_hold"], 10000, below=False)))
-names = {"BM_route_decision/100/0/1": "100 aliases × 20 instances, all hosts idle",
-         "BM_route_decision/100/1/1": "100 aliases × 20 instances, half the hosts busy",
-         "BM_route_decision/100/2/1": "100 aliases × 20 instances, every host busy",
-         "BM_route_decision/1/0/1": "1 alias × 2,000 instances, all idle",
-         "BM_route_decision/1/1/1": "1 alias × 2,000 instances, half busy",
-         "BM_route_decision/1/2/1": "1 alias × 2,000 instances, every host busy (full scan)",
+names = {"BM_route_decision/100/0/2": "100 aliases × 20 instances, all hosts idle",
+         "BM_route_decision/100/1/2": "100 aliases × 20 instances, half the hosts busy",
+         "BM_route_decision/100/2/2": "100 aliases × 20 instances, every host busy",
+         "BM_route_decision/1/0/2": "1 alias × 2,000 instances, all idle",
+         "BM_route_decision/1/1/2": "1 alias × 2,000 instances, half busy",
+         "BM_route_decision/1/2/2": "1 alias × 2,000 instances on 100 hosts, every host busy (loads compared host by host)",
+         "BM_route_decision/1/2/1": "1 alias × 2,000 instances, every host busy, every candidate's load read (previous round)",
          "BM_route_decision/1/1/0": "1 alias × 2,000 instances, half busy, loads looked up by host id (previous design)",
          "BM_route_decision/1/2/0": "1 alias × 2,000 instances, every host busy, loads looked up by host id (previous design)"}
 for name, label in names.items():
     if name in R:
-        # The by-host-id rows are the previous design, shown for the ratio, not the product.
-        previous = name.endswith("/0")
+        # The by-host-id and per-candidate rows are earlier designs, shown for the ratio.
+        previous = not name.endswith("/2")
         rows.append((f"(5) routing decision, {label} (ns)", "—", "—", fmt(R[name]["ns"], 0),
                      "" if previous else "< 2000", "" if previous else verdict(R[name]["ns"], 2000)))
 if "BM_lease" in R:

@@ -45,11 +45,13 @@ std::vector<instance_info> fleet(int aliases) {
 }
 
 // One request's routing decision exactly as openai_proxy::handle makes it.
+// by_host = false leaves out the table's host groups, as the previous design did.
 const instance_info* decide(
     const model_registry& registry,
     const std::string& model,
     const load_tracker& load,
-    const backoff_list& backoff
+    const backoff_list& backoff,
+    bool by_host
 ) {
     // A table built without a tracker has no host slots: pick() then looks loads up by id.
     auto table = registry.snapshot();
@@ -63,6 +65,7 @@ const instance_info* decide(
     return pick(
         resolved->candidates,
         resolved->host_slots,
+        by_host ? resolved->candidate_hosts : nullptr,
         load,
         *resolved->cursor,
         [&](const instance_info& i) {
@@ -74,15 +77,17 @@ const instance_info* decide(
 // Arg 0: aliases in the fleet (100: 20 instances each; 1: all 2000 behind one alias).
 // Arg 1: 1 = half the hosts have a request in flight (the free-host rule has work to do);
 // 2 = every host has one (no free host: pick() compares every candidate's load).
-// Arg 2: 1 = the table holds its candidates' host load cells, as the refresher builds it;
-// 0 = it does not, and every load is looked up by host id (the previous design, kept for
-// the side-by-side ratio).
+// Arg 2: 2 = the table holds its candidates' host load cells and host groups, as the
+// refresher builds it; 1 = pick() reads every candidate's load through its cell, without
+// the groups (the previous round's design); 0 = every load is looked up by host id (the one
+// before). 1 and 0 are kept for the side-by-side ratios.
 void BM_route_decision(benchmark::State& state) {
     int aliases = static_cast<int>(state.range(0));
     auto all = fleet(aliases);
     model_registry registry;
     auto& load = registry.load();
-    bool with_slots = state.range(2) == 1;
+    bool with_slots = state.range(2) >= 1;
+    bool by_host = state.range(2) == 2;
     registry.publish(std::make_shared<const routing_table>(all, with_slots ? &load : nullptr));
     std::vector<load_tracker::lease> busy;
     if (state.range(1) >= 1) {
@@ -97,17 +102,18 @@ void BM_route_decision(benchmark::State& state) {
     );
     std::string model = alias_of(0, 0, aliases);
     for (auto _ : state) {
-        benchmark::DoNotOptimize(decide(registry, model, load, backoff));
+        benchmark::DoNotOptimize(decide(registry, model, load, backoff, by_host));
     }
     state.counters["candidates"] =
         static_cast<double>(registry.snapshot()->find_alias(model)->size());
 }
 BENCHMARK(BM_route_decision)
-    ->Args({100, 0, 1})
-    ->Args({100, 1, 1})
-    ->Args({100, 2, 1})
-    ->Args({1, 0, 1})
-    ->Args({1, 1, 1})
+    ->Args({100, 0, 2})
+    ->Args({100, 1, 2})
+    ->Args({100, 2, 2})
+    ->Args({1, 0, 2})
+    ->Args({1, 1, 2})
+    ->Args({1, 2, 2})
     ->Args({1, 2, 1})
     ->Args({1, 1, 0})
     ->Args({1, 2, 0});

@@ -187,6 +187,7 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
         std::array<const instance_info*, max_attempts> tried{};
         auto candidates = resolved->candidates;
         auto slots = resolved->host_slots;
+        const auto* hosts = resolved->candidate_hosts;
         auto& cursor = *resolved->cursor;
         for (std::size_t attempt = 0; attempt < max_attempts && !watch.gone(); ++attempt) {
             auto now = std::chrono::steady_clock::now();
@@ -195,11 +196,11 @@ asio::awaitable<core::handler_result> openai_proxy::handle(
                        tried.begin() + attempt;
             };
             const instance_info* chosen =
-                pick(candidates, slots, load_, cursor, [&](const instance_info& i) {
+                pick(candidates, slots, hosts, load_, cursor, [&](const instance_info& i) {
                     return skip_tried(i) || backoff_.in_backoff(i.instance_id, now);
                 });
             // Every candidate in back-off: try one anyway rather than refuse outright.
-            if (!chosen) chosen = pick(candidates, slots, load_, cursor, skip_tried);
+            if (!chosen) chosen = pick(candidates, slots, hosts, load_, cursor, skip_tried);
             if (!chosen) break;
             tried[attempt] = chosen;
             ctx.note.upstream = chosen->host_name + "/" + chosen->instance_id;

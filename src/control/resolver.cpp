@@ -81,10 +81,12 @@ boost::system::result<resolution> resolve(
 
     const auto& candidates = entry->candidates[index_of(ep)];
     if (!candidates.empty()) {
+        const auto& slots = entry->host_slots[index_of(ep)];
         return resolution{
             entry->alias,
             candidates,
-            entry->host_slots[index_of(ep)],
+            slots,
+            slots.empty() ? nullptr : &entry->candidate_hosts[index_of(ep)],
             entry->served,
             &entry->cursors[index_of(ep)]};
     }

@@ -24,6 +24,7 @@ routing_table::routing_table(std::vector<instance_info> instances, load_tracker*
             auto& slots = entry.host_slots[static_cast<std::size_t>(ep)];
             slots.reserve(list.size());
             for (const auto* instance : list) slots.push_back(load->host_slot(instance->host_id));
+            entry.candidate_hosts[static_cast<std::size_t>(ep)] = host_groups::of(slots);
         }
     }
 }

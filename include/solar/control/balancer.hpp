@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace solar::control {
 
@@ -97,6 +98,22 @@ private:
     std::unordered_map<std::string, int, transparent_string_hash, std::equal_to<>> instances_;
 };
 
+// The distinct hosts of one candidate list and which candidates run on each, computed once
+// per routing table. With no free host near the cursor, pick() compares loads host by host:
+// an alias usually has many instances per host (100 hosts x 20 instances: 100 loads read,
+// not 2,000).
+struct host_groups {
+    std::vector<const load_tracker::host_load*> hosts;  // each distinct host's load cell
+    // Host h's candidates are members[first_member[h] .. first_member[h + 1]), ascending.
+    std::vector<std::uint32_t> first_member;
+    std::vector<std::uint32_t> members;  // candidate indices, grouped by host
+    std::vector<std::uint32_t> host_of;  // per candidate: its host's index in hosts
+
+    // Groups candidates by their host load cell; slots[i] is candidate i's. Hosts are
+    // numbered in order of first appearance.
+    static host_groups of(std::span<const load_tracker::host_load* const> slots);
+};
+
 // Chooses one candidate: the first, scanning circularly from index cursor % size, that is on
 // a host with nothing in flight; when there is none, the one on the host with the lowest
 // parameter load, the first in scan order among equals. The cursor then moves to just after
@@ -106,14 +123,28 @@ private:
 // host near the cursor it reads only a few candidates' loads, whatever their number.
 // host_slots, when not empty, holds each candidate's load_tracker::host_slot (same length
 // and order as candidates); loads are then read through it instead of looked up by host id,
-// which is what keeps a scan of thousands of busy candidates cheap.
+// which is what keeps a scan of thousands of busy candidates cheap. groups, when given, must
+// be host_groups::of(host_slots): once the first few candidates show no free host, the choice
+// is then made from each distinct host's load instead of each candidate's (the same choice).
 const instance_info* pick(
+    std::span<const instance_info* const> candidates,
+    std::span<const load_tracker::host_load* const> host_slots,
+    const host_groups* groups,
+    const load_tracker& load,
+    std::atomic<std::uint64_t>& cursor,
+    const std::function<bool(const instance_info&)>& skip = {}
+);
+
+// The same choice, reading every load it compares through host_slots.
+inline const instance_info* pick(
     std::span<const instance_info* const> candidates,
     std::span<const load_tracker::host_load* const> host_slots,
     const load_tracker& load,
     std::atomic<std::uint64_t>& cursor,
     const std::function<bool(const instance_info&)>& skip = {}
-);
+) {
+    return pick(candidates, host_slots, nullptr, load, cursor, skip);
+}
 
 // The same choice, each candidate's host load looked up by its host id.
 inline const instance_info* pick(
@@ -122,7 +153,7 @@ inline const instance_info* pick(
     std::atomic<std::uint64_t>& cursor,
     const std::function<bool(const instance_info&)>& skip = {}
 ) {
-    return pick(candidates, {}, load, cursor, skip);
+    return pick(candidates, {}, nullptr, load, cursor, skip);
 }
 
 // Instances that recently failed to connect, avoided until their back-off ends. Thread-safe;

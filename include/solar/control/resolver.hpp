@@ -36,6 +36,8 @@ struct resolution {
     std::span<const instance_info* const> candidates;
     // The candidates' host load cells for pick(); empty when the table has none.
     std::span<const load_tracker::host_load* const> host_slots;
+    // The candidates grouped by host, for pick(); nullptr when the table has no host slots.
+    const host_groups* candidate_hosts = nullptr;
     std::span<const endpoint> served_endpoints;  // everything the alias serves, in enum order
     // The alias's round-robin cursor for this endpoint, to pass to pick().
     std::atomic<std::uint64_t>* cursor = nullptr;

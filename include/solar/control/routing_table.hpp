@@ -35,6 +35,8 @@ struct alias_entry {
     // Per endpoint, parallel to candidates: each one's host load cell in the gateway's
     // load_tracker, for pick(); empty when the table was built without a tracker.
     std::array<std::vector<const load_tracker::host_load*>, all_endpoints.size()> host_slots;
+    // Per endpoint: host_groups::of(host_slots), for pick(); empty without a tracker.
+    std::array<host_groups, all_endpoints.size()> candidate_hosts;
     // Per endpoint: where the balancer's next round-robin scan starts (pick() advances it).
     mutable std::array<std::atomic<std::uint64_t>, all_endpoints.size()> cursors{};
 };

@@ -219,6 +219,120 @@ TEST(balancer, picks_through_host_slots_match_picks_by_host_id) {
     }
 }
 
+TEST(host_groups, list_each_host_once_with_its_candidates_ascending) {
+    load_tracker load;
+    const auto* a = load.host_slot("a");
+    const auto* b = load.host_slot("b");
+    const auto* c = load.host_slot("c");
+    std::vector<const load_tracker::host_load*> slots{b, a, b, c, a, b};
+    auto groups = host_groups::of(slots);
+    EXPECT_EQ(groups.hosts, (std::vector<const load_tracker::host_load*>{b, a, c}));
+    EXPECT_EQ(groups.first_member, (std::vector<std::uint32_t>{0, 3, 5, 6}));
+    EXPECT_EQ(groups.members, (std::vector<std::uint32_t>{0, 2, 5, 1, 4, 3}));
+    EXPECT_TRUE(host_groups::of({}).hosts.empty());
+}
+
+// 160 candidates on 4 hosts in blocks of 40 (h0: 0-39, h1: 40-79, ...), every host busy.
+// Blocks longer than pick()'s walk in scan order make it merge the tied hosts' candidates.
+struct busy_blocks {
+    std::vector<instance_info> instances;
+    load_tracker load;
+    std::vector<const load_tracker::host_load*> slots;
+    host_groups groups;
+    std::vector<load_tracker::lease> leases;
+
+    explicit busy_blocks(const std::vector<double>& host_loads) {
+        for (int k = 0; k < 160; ++k) {
+            instances.push_back(
+                make_instance("i" + std::to_string(k), "h" + std::to_string(k / 40), 1e9)
+            );
+        }
+        for (const auto& i : instances) slots.push_back(load.host_slot(i.host_id));
+        groups = host_groups::of(slots);
+        for (std::size_t h = 0; h < host_loads.size(); ++h) {
+            auto host = "h" + std::to_string(h);
+            leases.push_back(load.acquire(make_instance("load-" + host, host, host_loads[h])));
+        }
+    }
+    const instance_info* pick_from(
+        std::atomic<std::uint64_t>& cursor,
+        const std::function<bool(const instance_info&)>& skip = {}
+    ) {
+        return pick(pointers(instances), slots, &groups, load, cursor, skip);
+    }
+    std::string id_from(
+        std::uint64_t at, const std::function<bool(const instance_info&)>& skip = {}
+    ) {
+        std::atomic<std::uint64_t> cursor{at};
+        const auto* chosen = pick_from(cursor, skip);
+        return chosen ? chosen->instance_id : "<none>";
+    }
+};
+
+TEST(balancer, with_every_host_busy_the_least_loaded_hosts_next_candidate_is_chosen) {
+    busy_blocks fleet({5e9, 2e9, 7e9, 3e9});  // h1 is the least loaded
+    EXPECT_EQ(fleet.id_from(0), "i40");
+    EXPECT_EQ(fleet.id_from(54), "i54");
+    EXPECT_EQ(fleet.id_from(100), "i40") << "the scan wraps around";
+    // h1 ruled out by skip: h3 (3e9) is next.
+    auto not_h1 = [](const instance_info& i) { return i.host_id == "h1"; };
+    EXPECT_EQ(fleet.id_from(54, not_h1), "i120");
+    // Only i42 and i43 left on h1: i43 is the first from the cursor at 43, i42 from 44.
+    auto only_42_43 = [](const instance_info& i) {
+        return i.host_id == "h1" && i.instance_id != "i42" && i.instance_id != "i43";
+    };
+    EXPECT_EQ(fleet.id_from(43, only_42_43), "i43");
+    EXPECT_EQ(fleet.id_from(44, only_42_43), "i42");
+    EXPECT_EQ(fleet.id_from(0, [](const instance_info&) { return true; }), "<none>");
+}
+
+TEST(balancer, hosts_tied_on_load_go_in_scan_order_and_the_cursor_follows) {
+    busy_blocks fleet({4e9, 3e9, 3e9, 6e9});  // h1 (40-79) and h2 (80-119) tie
+    std::atomic<std::uint64_t> cursor{67};
+    EXPECT_EQ(fleet.pick_from(cursor)->instance_id, "i67");
+    EXPECT_EQ(cursor.load(), 68u);
+    cursor = 80;
+    auto skip_i80 = [](const instance_info& i) { return i.instance_id == "i80"; };
+    EXPECT_EQ(fleet.pick_from(cursor, skip_i80)->instance_id, "i81");
+    EXPECT_EQ(cursor.load(), 82u);
+    cursor = 125;  // on h3: h1's i40 comes before h2's i80 once the scan wraps
+    EXPECT_EQ(fleet.pick_from(cursor)->instance_id, "i40");
+    EXPECT_EQ(cursor.load(), 41u);
+}
+
+TEST(balancer, picks_host_by_host_match_picks_candidate_by_candidate) {
+    // 600 candidates on 23 hosts, in blocks and interleaved, loads and skips varied: the same
+    // sequence of choices, and the same cursor, with or without the host groups.
+    std::vector<instance_info> instances;
+    for (int k = 0; k < 600; ++k) {
+        int host = k < 300 ? k / 30 : 10 + k * 7 % 13;
+        instances.push_back(make_instance(
+            "i" + std::to_string(k), "h" + std::to_string(host), 1e9 + (k % 3) * 0.5e9
+        ));
+    }
+    load_tracker load;
+    std::vector<const load_tracker::host_load*> slots;
+    for (const auto& i : instances) slots.push_back(load.host_slot(i.host_id));
+    auto groups = host_groups::of(slots);
+    ASSERT_EQ(groups.hosts.size(), 23u);
+    auto candidates = pointers(instances);
+    std::vector<load_tracker::lease> leases;
+    std::atomic<std::uint64_t> each{0};
+    std::atomic<std::uint64_t> grouped{0};
+    for (int round = 0; round < 1500; ++round) {
+        auto skip = [round](const instance_info& i) {
+            auto h = std::hash<std::string>{}(i.instance_id);
+            return round % 5 == 4 ? h % 2 == 0 : h % 13 == static_cast<std::size_t>(round % 13);
+        };
+        const auto* expected = pick(candidates, slots, load, each, skip);
+        const auto* chosen = pick(candidates, slots, &groups, load, grouped, skip);
+        ASSERT_EQ(chosen, expected) << "round " << round;
+        ASSERT_EQ(grouped.load(), each.load());
+        if (chosen != nullptr) leases.push_back(load.acquire(*chosen));
+        if (round % 97 == 96) leases.erase(leases.begin(), leases.begin() + leases.size() / 2);
+    }
+}
+
 TEST(balancer, empty_candidates_give_nullptr) {
     load_tracker load;
     std::atomic<std::uint64_t> rr{0};

@@ -83,8 +83,13 @@ TEST(resolver, the_candidates_host_load_cells_come_with_them) {
     ASSERT_EQ(r->host_slots.size(), 2u);
     EXPECT_EQ(r->host_slots[0], load.host_slot("h1"));
     EXPECT_EQ(r->host_slots[1], load.host_slot("h1"));
+    ASSERT_NE(r->candidate_hosts, nullptr);
+    EXPECT_EQ(r->candidate_hosts->hosts.size(), 1u) << "both candidates run on h1";
+    EXPECT_EQ(r->candidate_hosts->members, (std::vector<std::uint32_t>{0, 1}));
     routing_table without({make_instance("i1", "a")});
-    EXPECT_TRUE(resolve(without, "a", endpoint::chat_completions, false)->host_slots.empty());
+    auto r_without = resolve(without, "a", endpoint::chat_completions, false);
+    EXPECT_TRUE(r_without->host_slots.empty());
+    EXPECT_EQ(r_without->candidate_hosts, nullptr);
 }
 
 TEST(resolver, unknown_model_is_model_not_found) {

@@ -65,9 +65,20 @@ TEST(routing_table, with_a_tracker_each_candidate_gets_its_hosts_load_cell) {
         }
     }
     EXPECT_EQ(entry->host_slots[static_cast<std::size_t>(endpoint::chat_completions)].size(), 2u);
+    // Chat's candidates i1 (h1) and i3 (h2) are grouped by host, for pick().
+    const auto& chat_hosts =
+        entry->candidate_hosts[static_cast<std::size_t>(endpoint::chat_completions)];
+    EXPECT_EQ(
+        chat_hosts.hosts,
+        (std::vector<const load_tracker::host_load*>{load.host_slot("h1"), load.host_slot("h2")})
+    );
+    EXPECT_EQ(chat_hosts.members, (std::vector<std::uint32_t>{0, 1}));
 
     routing_table without({make_instance("i1", "m", "h1")});
     for (const auto& slots : without.find_entry("m")->host_slots) EXPECT_TRUE(slots.empty());
+    for (const auto& groups : without.find_entry("m")->candidate_hosts) {
+        EXPECT_TRUE(groups.hosts.empty());
+    }
 }
 
 TEST(routing_table, unknown_alias_is_null_and_matching_is_exact) {
