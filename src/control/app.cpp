@@ -36,7 +36,11 @@ int run_control(const control_config& config) {
     std::size_t threads =
         config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 
-    asio::io_context ioc{static_cast<int>(threads)};
+    // With one thread every socket operation starts and completes on it, so the reactor's
+    // per-socket locks guard nothing; the scheduler keeps its lock for the database thread's
+    // completions.
+    asio::io_context ioc{
+        threads == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : static_cast<int>(threads)};
     asio::thread_pool db_pool{1};
     auto db_file = config.data_dir / "solar-control.db";
     std::unique_ptr<host_store> store;

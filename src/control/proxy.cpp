@@ -382,8 +382,7 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
             );
             std::array<asio::const_buffer, 2> pieces{
                 asio::buffer(answer_head), asio::buffer(answer)};
-            ctx.stream.expires_after(config_.idle_timeout);
-            auto [wec, wn] = co_await core::write_all(ctx.stream, pieces);
+            auto [wec, wn] = co_await core::write_all(ctx.stream, pieces, config_.idle_timeout);
             ctx.written_status = static_cast<unsigned>(status);
             if (wec || !keep_alive) ctx.close_connection = true;
             co_return attempt_outcome{false, std::nullopt};
@@ -437,9 +436,9 @@ asio::awaitable<openai_proxy::attempt_outcome> openai_proxy::try_instance(
                 co_return attempt_outcome{false, std::nullopt};
             }
             if (n == 0) continue;
-            ctx.stream.expires_after(config_.idle_timeout);
             auto event_chunk = http::make_chunk(asio::buffer(chunk.data(), n));
-            auto [wec, wn] = co_await core::write_all(ctx.stream, event_chunk);
+            auto [wec, wn] =
+                co_await core::write_all(ctx.stream, event_chunk, config_.idle_timeout);
             if (wec) {
                 connection->close();  // the client is gone: drop the upstream request with it
                 ctx.close_connection = true;

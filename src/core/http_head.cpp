@@ -52,10 +52,11 @@ void append_response_head(std::string& out, const http::response_header<>& head)
 }
 
 asio::awaitable<std::pair<beast::error_code, std::size_t>> write_response(
-    beast::tcp_stream& stream, const response& res
+    beast::tcp_stream& stream, const response& res, std::chrono::milliseconds timeout
 ) {
     constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
     if (res.chunked()) {
+        stream.expires_after(timeout);
         auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
         co_return std::pair{ec, n};
     }
@@ -63,7 +64,7 @@ asio::awaitable<std::pair<beast::error_code, std::size_t>> write_response(
     head.reserve(256);
     append_response_head(head, res.base());
     std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(res.body())};
-    auto [ec, n] = co_await write_all(stream, pieces);
+    auto [ec, n] = co_await write_all(stream, pieces, timeout);
     co_return std::pair{ec, n};
 }
 

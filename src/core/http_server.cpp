@@ -271,7 +271,7 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(options_.max_body_bytes);
         parser.header_limit(64 * 1024);
-        auto [ec, n] = co_await http::async_read_header(stream.socket(), buffer, parser, use_tuple);
+        auto ec = co_await read_head(stream.socket(), buffer, parser);
         if (ec == http::error::body_limit) {
             // A Content-Length over the limit fails here already, before any body byte.
             stream.expires_after(options_.write_timeout);
@@ -311,6 +311,7 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         ec = parse_buffered_body(parser, buffer);
         if (!ec && !parser.is_done()) {
             stream.expires_after(options_.read_timeout);
+            std::size_t n = 0;
             std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
         }
         if (ec) {
@@ -424,8 +425,7 @@ asio::awaitable<bool> http_server::serve_one(
         status = result->result_int();
         keep_alive = result->keep_alive() && !stopping_;
         result->keep_alive(keep_alive);
-        stream.expires_after(options_.write_timeout);
-        auto [ec, n] = co_await write_response(stream, *result);
+        auto [ec, n] = co_await write_response(stream, *result, options_.write_timeout);
         if (ec) keep_alive = false;
     } else {
         status = ctx.written_status.value_or(101);

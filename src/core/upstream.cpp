@@ -76,10 +76,22 @@ std::string upstream_path(const base_url& url, std::string_view path) {
 upstream_connection::upstream_connection(
     std::string pool_key, std::variant<plain_stream, tls_stream> stream
 )
-    : pool_key_(std::move(pool_key)), stream_(std::move(stream)) {
+    : pool_key_(std::move(pool_key)),
+      stream_(std::move(stream)),
+      deadline_(lowest().get_executor(), [this] { close(); }) {
     // Beast reads at most the buffer's free capacity (and at least 512 bytes): without room up
     // front a 1 KB answer took three recv calls.
     buffer_.reserve(read_buffer_bytes);
+    // Deadlines are deadline_'s: the stream's own timer (left set by the connect) stays off.
+    lowest().expires_never();
+}
+
+boost::system::error_code upstream_connection::finished(
+    boost::system::error_code ec, upstream_errc on_timeout
+) {
+    deadline_.clear();
+    if (ec && deadline_.expired()) return make_error_code(on_timeout);
+    return ec;
 }
 
 beast::tcp_stream& upstream_connection::lowest() {
@@ -91,35 +103,37 @@ beast::tcp_stream& upstream_connection::lowest() {
 asio::awaitable<boost::system::error_code> upstream_connection::write(
     request& req, std::chrono::milliseconds timeout
 ) {
-    lowest().expires_after(timeout);
+    deadline_.set(timeout);
     auto [ec, n] =
         co_await std::visit([&](auto& s) { return http::async_write(s, req, use_tuple); }, stream_);
-    co_return ec;
+    co_return finished(ec, upstream_errc::io_error);
 }
 
 asio::awaitable<boost::system::error_code> upstream_connection::write(
     std::string_view head, std::string_view body, std::chrono::milliseconds timeout
 ) {
     std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
-    lowest().expires_after(timeout);
     // Plain sockets take the bytes straight away when they can; TLS must go through its stream.
+    std::size_t sent = 0;
     if (auto* plain = std::get_if<plain_stream>(&stream_)) {
-        auto [ec, n] = co_await write_all(*plain, pieces);
-        co_return ec;
+        sent = write_now(plain->socket(), pieces);
+        if (sent == head.size() + body.size()) co_return boost::system::error_code{};
     }
-    auto [ec, n] = co_await asio::async_write(std::get<tls_stream>(stream_), pieces, use_tuple);
-    co_return ec;
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
+    rest.consume(sent);
+    deadline_.set(timeout);
+    auto [ec, n] = co_await std::visit(
+        [&](auto& s) { return asio::async_write(s, rest, use_tuple); }, stream_
+    );
+    co_return finished(ec, upstream_errc::io_error);
 }
 
 asio::awaitable<boost::system::error_code> upstream_connection::read_header(
     upstream_parser& parser, std::chrono::milliseconds timeout
 ) {
-    lowest().expires_after(timeout);
-    auto [ec, n] = co_await std::visit(
-        [&](auto& s) { return http::async_read_header(s, buffer_, parser, use_tuple); }, stream_
-    );
-    if (ec == beast::error::timeout) co_return make_error_code(upstream_errc::first_byte_timeout);
-    co_return ec;
+    deadline_.set(timeout);
+    auto ec = co_await std::visit([&](auto& s) { return read_head(s, buffer_, parser); }, stream_);
+    co_return finished(ec, upstream_errc::first_byte_timeout);
 }
 
 asio::awaitable<std::pair<boost::system::error_code, std::size_t>>
@@ -141,11 +155,12 @@ upstream_connection::read_body_some(
             co_return std::pair{boost::system::error_code{}, out.size() - body.size};
         }
     }
-    lowest().expires_after(timeout);
+    deadline_.set(timeout);
     while (!parser.is_done() && body.size == out.size()) {
-        auto [ec, n] = co_await std::visit(
+        auto [read_ec, n] = co_await std::visit(
             [&](auto& s) { return http::async_read_some(s, buffer_, parser, use_tuple); }, stream_
         );
+        auto ec = finished(read_ec, upstream_errc::idle_timeout);
         if (ec == http::error::need_buffer) break;  // `out` is full
         if (ec == asio::ssl::error::stream_truncated && parser.need_eof()) {
             // A body delimited by the end of the connection, closed without TLS close_notify
@@ -155,11 +170,11 @@ upstream_connection::read_body_some(
             if (eof_ec) co_return std::pair{eof_ec, out.size() - body.size};
             break;
         }
-        if (ec == beast::error::timeout) {
-            co_return std::pair{make_error_code(upstream_errc::idle_timeout), std::size_t{0}};
-        }
+        if (ec == upstream_errc::idle_timeout) co_return std::pair{ec, std::size_t{0}};
         if (ec) co_return std::pair{ec, out.size() - body.size};
+        deadline_.set(timeout);
     }
+    deadline_.clear();
     co_return std::pair{boost::system::error_code{}, out.size() - body.size};
 }
 

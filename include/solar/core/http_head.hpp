@@ -10,7 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
+#include <boost/beast/core/read_size.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -50,25 +52,61 @@ std::size_t write_now(asio::ip::tcp::socket& socket, const Buffers& buffers) {
 }
 
 // Writes all of `buffers`: straight away when the socket takes them (the usual case for an
-// answer or an event), otherwise the rest asynchronously under the stream's deadline. Skipping
-// the asynchronous operation saves its timer, its allocation and a trip through the scheduler.
+// answer or an event), otherwise the rest asynchronously within `timeout`. Skipping the
+// asynchronous operation saves its timer, its allocation and a trip through the scheduler; the
+// deadline is set only then, since Beast's expires_after reads the clock and re-arms two timers.
 template <typename Buffers>
 asio::awaitable<std::pair<beast::error_code, std::size_t>> write_all(
-    beast::tcp_stream& stream, const Buffers& buffers
+    beast::tcp_stream& stream, const Buffers& buffers, std::chrono::milliseconds timeout
 ) {
     std::size_t total = asio::buffer_size(buffers);
     std::size_t sent = write_now(stream.socket(), buffers);
     if (sent == total) co_return std::pair{beast::error_code{}, sent};
     beast::buffers_suffix<Buffers> rest(buffers);
     rest.consume(sent);
+    stream.expires_after(timeout);
     auto [ec, n] = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
     co_return std::pair{ec, sent + n};
 }
 
+// Reads until `parser` holds a whole head, like http::async_read_header, with the same errors
+// (end_of_stream before any byte, partial_message for a head cut short). It is one coroutine
+// over the stream's own reads: Beast's stacks two composed operations per read, each tracking
+// work on its own copy of the executor, which cost more than the parse. Deadlines are the
+// stream's (a beast::tcp_stream's timer, or the caller's sweep for a bare socket).
+template <typename Stream, bool isRequest>
+asio::awaitable<beast::error_code> read_head(
+    Stream& stream, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser
+) {
+    beast::error_code ec;
+    for (;;) {
+        if (buffer.size() > 0) {
+            buffer.consume(parser.put(buffer.data(), ec));
+            if (ec && ec != http::error::need_more) co_return ec;
+            ec = {};
+            if (parser.is_header_done()) co_return ec;
+        }
+        auto size = beast::read_size(buffer, 65536);
+        if (size == 0) co_return beast::error_code{http::error::buffer_overflow};
+        auto [rec, n] = co_await stream.async_read_some(
+            buffer.prepare(size), asio::as_tuple(asio::use_awaitable)
+        );
+        buffer.commit(n);
+        if (rec == asio::error::eof) {
+            if (!parser.got_some() && buffer.size() == 0)
+                co_return beast::error_code{http::error::end_of_stream};
+            parser.put_eof(ec);
+            co_return ec ? ec : beast::error_code{http::error::partial_message};
+        }
+        if (rec) co_return rec;
+    }
+}
+
 // Writes a complete response (head, then body) in one gathered write. Responses marked
-// chunked go through Beast's serializer, which owns the chunk framing.
+// chunked go through Beast's serializer, which owns the chunk framing. `timeout` bounds what
+// the socket does not take at once.
 asio::awaitable<std::pair<beast::error_code, std::size_t>> write_response(
-    beast::tcp_stream& stream, const response& res
+    beast::tcp_stream& stream, const response& res, std::chrono::milliseconds timeout
 );
 
 }  // namespace solar::core

@@ -1,6 +1,7 @@
 // Outgoing HTTP(S) connections with keep-alive pooling, used by the proxy and the registry.
 #pragma once
 
+#include <solar/core/connection_deadline.hpp>
 #include <solar/core/http_types.hpp>
 #include <solar/core/url.hpp>
 
@@ -81,11 +82,14 @@ public:
 
 private:
     beast::tcp_stream& lowest();
+    // Ends an operation under deadline_: its error, or `on_timeout` if the deadline closed it.
+    boost::system::error_code finished(boost::system::error_code ec, upstream_errc on_timeout);
 
     std::string pool_key_;
     std::variant<plain_stream, tls_stream> stream_;
     beast::flat_buffer buffer_;
     std::array<char, 16384> relay_buffer_;
+    connection_deadline deadline_;  // last: destroyed first, so it never closes a dead stream
 };
 
 // A complete response read into memory (registry calls, small JSON answers).
