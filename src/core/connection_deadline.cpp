@@ -69,6 +69,14 @@ void connection_deadline::clear() {
     state_->deadline = clock::time_point::max();
 }
 
+void connection_deadline::rest() {
+    std::lock_guard lock(state_->mutex);
+    state_->deadline = clock::time_point::max();
+    if (!state_->waiting) return;
+    state_->waiting = false;
+    state_->timer.cancel();
+}
+
 bool connection_deadline::expired() const {
     std::lock_guard lock(state_->mutex);
     return state_->expired;

@@ -267,6 +267,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<upstream_connection>>> ups
 }
 
 void upstream_pool::release(std::unique_ptr<upstream_connection> connection) {
+    connection->rest();
     std::lock_guard lock(mutex_);
     auto& list = idle_[connection->pool_key()];
     if (list.size() >= max_idle_per_target_) {

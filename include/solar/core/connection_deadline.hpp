@@ -32,6 +32,9 @@ public:
     void set(std::chrono::milliseconds timeout);
     // No operation pending: nothing expires (an idle pooled connection).
     void clear();
+    // Cleared, and the timer's wait given up: a connection put back in the pool must not keep
+    // an io_context's run() from returning for a timeout period.
+    void rest();
     // The last deadline passed and `on_expiry` ran.
     bool expired() const;
 

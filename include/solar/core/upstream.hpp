@@ -72,6 +72,8 @@ public:
         upstream_parser& parser, std::span<char> out, std::chrono::milliseconds timeout
     );
     void close();
+    // Between exchanges (back in the pool): no deadline, no timer waiting.
+    void rest() { deadline_.rest(); }
 
     const std::string& pool_key() const { return pool_key_; }
     bool reused = false;  // came from the idle pool: a stale keep-alive may fail once
