@@ -114,17 +114,14 @@ asio::awaitable<boost::system::error_code> upstream_connection::write(
 ) {
     std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
     // Plain sockets take the bytes straight away when they can; TLS must go through its stream.
-    std::size_t sent = 0;
+    // Either way the deadline is deadline_'s (the stream's own timer stays off).
     if (auto* plain = std::get_if<plain_stream>(&stream_)) {
-        sent = write_now(plain->socket(), pieces);
-        if (sent == head.size() + body.size()) co_return boost::system::error_code{};
+        auto [ec, n] =
+            co_await write_all(*plain, pieces, [this, timeout] { deadline_.set(timeout); });
+        co_return finished(ec, upstream_errc::io_error);
     }
-    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
-    rest.consume(sent);
     deadline_.set(timeout);
-    auto [ec, n] = co_await std::visit(
-        [&](auto& s) { return asio::async_write(s, rest, use_tuple); }, stream_
-    );
+    auto [ec, n] = co_await asio::async_write(std::get<tls_stream>(stream_), pieces, use_tuple);
     co_return finished(ec, upstream_errc::io_error);
 }
 
@@ -155,27 +152,26 @@ upstream_connection::read_body_some(
             co_return std::pair{boost::system::error_code{}, out.size() - body.size};
         }
     }
+    // One deadline for the whole call, as the stream's timer was: the reads until `out` holds
+    // something.
     deadline_.set(timeout);
-    while (!parser.is_done() && body.size == out.size()) {
-        auto [read_ec, n] = co_await std::visit(
+    boost::system::error_code read_ec;
+    while (!read_ec && !parser.is_done() && body.size == out.size()) {
+        auto [ec, n] = co_await std::visit(
             [&](auto& s) { return http::async_read_some(s, buffer_, parser, use_tuple); }, stream_
         );
-        auto ec = finished(read_ec, upstream_errc::idle_timeout);
-        if (ec == http::error::need_buffer) break;  // `out` is full
-        if (ec == asio::ssl::error::stream_truncated && parser.need_eof()) {
-            // A body delimited by the end of the connection, closed without TLS close_notify
-            // (common with HTTP/1.0 servers): the end of the body, not an error.
-            boost::system::error_code eof_ec;
-            parser.put_eof(eof_ec);
-            if (eof_ec) co_return std::pair{eof_ec, out.size() - body.size};
-            break;
-        }
-        if (ec == upstream_errc::idle_timeout) co_return std::pair{ec, std::size_t{0}};
-        if (ec) co_return std::pair{ec, out.size() - body.size};
-        deadline_.set(timeout);
+        read_ec = ec;
     }
-    deadline_.clear();
-    co_return std::pair{boost::system::error_code{}, out.size() - body.size};
+    auto ec = finished(read_ec, upstream_errc::idle_timeout);
+    if (ec == http::error::need_buffer) ec = {};  // `out` is full
+    if (ec == asio::ssl::error::stream_truncated && parser.need_eof()) {
+        // A body delimited by the end of the connection, closed without TLS close_notify
+        // (common with HTTP/1.0 servers): the end of the body, not an error.
+        ec = {};
+        parser.put_eof(ec);
+    }
+    if (ec == upstream_errc::idle_timeout) co_return std::pair{ec, std::size_t{0}};
+    co_return std::pair{ec, out.size() - body.size};
 }
 
 void upstream_connection::close() {

@@ -13,6 +13,7 @@
 #include <boost/beast/core/read_size.hpp>
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,21 +53,31 @@ std::size_t write_now(asio::ip::tcp::socket& socket, const Buffers& buffers) {
 }
 
 // Writes all of `buffers`: straight away when the socket takes them (the usual case for an
-// answer or an event), otherwise the rest asynchronously within `timeout`. Skipping the
-// asynchronous operation saves its timer, its allocation and a trip through the scheduler; the
-// deadline is set only then, since Beast's expires_after reads the clock and re-arms two timers.
-template <typename Buffers>
+// answer or an event), otherwise the rest asynchronously, after `before_waiting()` has set the
+// deadline. Skipping the asynchronous operation saves its timer, its allocation and a trip
+// through the scheduler; the deadline is set only then, since setting one reads the clock
+// (and Beast's expires_after re-arms two timers).
+template <typename Buffers, std::invocable BeforeWaiting>
 asio::awaitable<std::pair<beast::error_code, std::size_t>> write_all(
-    beast::tcp_stream& stream, const Buffers& buffers, std::chrono::milliseconds timeout
+    beast::tcp_stream& stream, const Buffers& buffers, BeforeWaiting before_waiting
 ) {
     std::size_t total = asio::buffer_size(buffers);
     std::size_t sent = write_now(stream.socket(), buffers);
     if (sent == total) co_return std::pair{beast::error_code{}, sent};
     beast::buffers_suffix<Buffers> rest(buffers);
     rest.consume(sent);
-    stream.expires_after(timeout);
+    before_waiting();
     auto [ec, n] = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
     co_return std::pair{ec, sent + n};
+}
+
+// The same under the stream's own timer: what the socket does not take at once must be written
+// within `timeout`.
+template <typename Buffers>
+asio::awaitable<std::pair<beast::error_code, std::size_t>> write_all(
+    beast::tcp_stream& stream, const Buffers& buffers, std::chrono::milliseconds timeout
+) {
+    return write_all(stream, buffers, [&stream, timeout] { stream.expires_after(timeout); });
 }
 
 // Reads until `parser` holds a whole head, like http::async_read_header, with the same errors
