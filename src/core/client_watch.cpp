@@ -1,5 +1,5 @@
 // Watching the client socket while a request is served, until it closes: client_gone as a
-// coroutine that reads, client_watch as a reactor wait plus non-blocking reads.
+// coroutine that reads, client_watch as a peek on the socket plus non-blocking reads.
 #include <solar/core/client_watch.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -41,19 +41,23 @@ struct client_watch::state {
     bool gone = false;
     bool stopped = false;
     bool waiting = false;
+    char peeked = 0;
 
-    // Asio arms a non-speculative wait with EPOLL_CTL_MOD, which reports the socket at once
-    // if it is readable already: a close that came with the request is not lost, and no read
-    // is needed up front.
+    // A one-byte peek rather than async_wait: Asio tries a read op at once (a recv that finds the
+    // socket empty, or finds the close that came with the request) and otherwise queues it on
+    // the socket's standing edge-triggered registration, where a wait would cost an
+    // EPOLL_CTL_MOD on every request. Peeking takes nothing out, so a cancelled peek loses no
+    // byte of a pipelined request; drain() then moves what is there into the session's buffer.
     static void arm(const std::shared_ptr<state>& self) {
         self->waiting = true;
-        self->socket.async_wait(
-            asio::ip::tcp::socket::wait_read,
-            [self](const boost::system::error_code& ec) {
+        self->socket.async_receive(
+            asio::buffer(&self->peeked, 1),
+            asio::socket_base::message_peek,
+            [self](const boost::system::error_code& ec, std::size_t) {
                 self->waiting = false;
                 // Cancelled: by stop(), or the session closed the socket.
                 if (self->stopped || ec == asio::error::operation_aborted) return;
-                if (ec) return self->leave();
+                if (ec) return self->leave();  // the end of the stream, or a broken connection
                 if (self->drain()) arm(self);
             }
         );

@@ -18,8 +18,8 @@ namespace solar::core {
 asio::awaitable<void> client_gone(request_context& ctx);
 
 // The same watch for a handler on the hot path, without a coroutine, a read or a parallel group:
-// a reactor wait on the client socket (one epoll_ctl, which also reports a close that came with
-// the request), and non-blocking reads only once it turns readable. The handler checks gone()
+// a one-byte peek on the client socket (one recv that finds it empty, or finds a close that came
+// with the request), and non-blocking reads only once it turns readable. The handler checks gone()
 // after each step and gives on_gone the means to end what it waits on. Bytes of a pipelined
 // next request go to ctx.buffer, as with client_gone.
 class client_watch {
