@@ -17,11 +17,11 @@ namespace solar::core {
 // stops reading and waits until cancelled.
 asio::awaitable<void> client_gone(request_context& ctx);
 
-// The same watch for a handler on the hot path, without a coroutine, a read or a parallel group:
-// a one-byte peek on the client socket (one recv that finds it empty, or finds a close that came
-// with the request), and non-blocking reads only once it turns readable. The handler checks gone()
-// after each step and gives on_gone the means to end what it waits on. Bytes of a pipelined
-// next request go to ctx.buffer, as with client_gone.
+// The same watch for a handler on the hot path, without a coroutine, a consuming read or a
+// parallel group: a one-byte peek on the client socket (one recv that finds it empty, or finds a
+// close that came with the request), and non-blocking reads only once it turns readable. The
+// handler checks gone() after each step and gives on_gone the means to end what it waits on.
+// Bytes of a pipelined next request go to ctx.buffer, as with client_gone.
 class client_watch {
 public:
     explicit client_watch(request_context& ctx);
